@@ -1,0 +1,543 @@
+/* ini.c: supervisor's INI dialect over inih (see ini.h).
+ *
+ * inih is driven through ini_parse_stream() with our own line reader.  The
+ * reader sees every physical line first: it counts lines, splits on "\n",
+ * "\r\n" and a lone "\r" (Python's universal newlines), applies
+ * configparser's comment and indentation rules, records section headers
+ * itself (inih truncates names at 50 bytes and stops at the first ']') and
+ * hands inih only key lines and continuation lines, already cleaned.  inih
+ * then splits "name = value" at the first '=' or ':' and calls back.  The
+ * reader sizes inih's line buffer (Debian's runtime knobs) to the longest
+ * line of the file so nothing is ever split; where those knobs are missing
+ * an over-long line is an error for the file, never a silent split.
+ *
+ * Reference: CPython Lib/configparser.py, RawConfigParser._read(). */
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "inifile.h"
+#include "log.h"
+#include "strbuf.h"
+
+/* Without Debian's knobs inih's buffer is INI_MAX_LINE (200) bytes, which
+ * must hold the line, "\r\n" and NUL. */
+#define INIH_STATIC_LINE_MAX 197
+/* A config file larger than this is not a config file. */
+#define INI_FILE_MAX (64u * 1024u * 1024u)
+
+typedef enum EmitKind {
+        EMIT_KEY,
+        EMIT_CONTINUATION,
+} EmitKind;
+
+typedef struct Reader {
+        IniConfig *config;
+        const char *file;
+        const char *data;
+        size_t size;
+        size_t pos;              /* start of the next physical line */
+        unsigned lineno;
+
+        /* The line handed to inih, served fgets-style (possibly in parts). */
+        StrBuf out;
+        size_t out_pos;
+        EmitKind kind;
+
+        /* configparser's state */
+        IniSection *cur;
+        IniKey *cur_key;         /* the option continuation lines extend */
+        size_t indent_level;
+        unsigned pending_blank;  /* empty lines seen inside the current value */
+        bool file_failed;        /* lines before any section: the whole file is unusable */
+} Reader;
+
+char *ini_file_dir(const char *file) {
+        const char *slash = strrchr(file, '/');
+        if (!slash)
+                return xstrdup(".");
+        if (slash == file)
+                return xstrdup("/");
+        return xstrndup(file, (size_t) (slash - file));
+}
+
+IniSection *ini_config_find(const IniConfig *c, const char *name) {
+        for (size_t i = 0; i < c->n_sections; i++)
+                if (streq(c->sections[i]->name, name))
+                        return c->sections[i];
+        return NULL;
+}
+
+static IniKey *section_find_key(const IniSection *s, const char *name) {
+        for (size_t i = 0; i < s->n_keys; i++)
+                if (streq(s->keys[i].name, name))
+                        return &s->keys[i];
+        return NULL;
+}
+
+const IniKey *ini_section_lookup(const IniConfig *c, const IniSection *s, const char *key) {
+        const IniKey *k = s ? section_find_key(s, key) : NULL;
+        return k ? k : section_find_key(&c->defaults, key);
+}
+
+static void section_clear(IniSection *s) {
+        for (size_t i = 0; i < s->n_keys; i++) {
+                free(s->keys[i].name);
+                free(s->keys[i].value);
+        }
+        free(s->keys);
+        free(s->name);
+}
+
+void ini_config_done(IniConfig *c) {
+        for (size_t i = 0; i < c->n_sections; i++) {
+                section_clear(c->sections[i]);
+                free(c->sections[i]);
+        }
+        free(c->sections);
+        section_clear(&c->defaults);
+        for (size_t i = 0; i < c->n_files; i++)
+                free(c->files[i]);
+        free(c->files);
+        *c = (IniConfig) {0};
+}
+
+static void reader_fail_line(Reader *r, const char *fmt, const char *detail) {
+        _cleanup_free_ char *msg = xstrdup(fmt);
+        char *pct = strstr(msg, "%s");
+        if (pct)
+                pct[1] = '.';   /* never a format: the text is ours, the detail is not */
+        log_error_at(r->file, r->lineno, "%.*s%s%s", pct ? (int) (pct - msg) : (int) strlen(msg), msg,
+                     pct ? detail : "", pct ? pct + 2 : "");
+        if (r->cur)
+                r->cur->broken = true;
+        else
+                r->file_failed = true;
+}
+
+/* Python's str.isspace() on the characters of UTF-8 text that are not ASCII:
+ * returns the byte length of such a character at p, 0 otherwise. */
+static size_t unicode_space_at(const unsigned char *p, size_t left, uint32_t *ret_cp) {
+        static const uint32_t spaces[] = { 0x85, 0xa0, 0x1680, 0x2000, 0x2001, 0x2002, 0x2003,
+                                           0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200a,
+                                           0x2028, 0x2029, 0x202f, 0x205f, 0x3000, 0xfeff };
+        uint32_t cp;
+        size_t n;
+        if (p[0] >= 0xc2 && p[0] <= 0xdf && left >= 2) {
+                cp = ((uint32_t) (p[0] & 0x1f) << 6) | (p[1] & 0x3f);
+                n = 2;
+        } else if (p[0] >= 0xe0 && p[0] <= 0xef && left >= 3) {
+                cp = ((uint32_t) (p[0] & 0x0f) << 12) | ((uint32_t) (p[1] & 0x3f) << 6) | (p[2] & 0x3f);
+                n = 3;
+        } else
+                return 0;
+        for (size_t i = 0; i < ELEMENTSOF(spaces); i++)
+                if (spaces[i] == cp) {
+                        *ret_cp = cp;
+                        return n;
+                }
+        return 0;
+}
+
+/* Length of a valid UTF-8 sequence at p, 0 if invalid. */
+static size_t utf8_len(const unsigned char *p, size_t left) {
+        if (p[0] < 0x80)
+                return 1;
+        size_t n;
+        uint32_t min;
+        if (p[0] >= 0xc2 && p[0] <= 0xdf)
+                n = 2, min = 0x80;
+        else if (p[0] >= 0xe0 && p[0] <= 0xef)
+                n = 3, min = 0x800;
+        else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+                n = 4, min = 0x10000;
+        else
+                return 0;
+        if (left < n)
+                return 0;
+        uint32_t cp = p[0] & (0x7f >> n);
+        for (size_t i = 1; i < n; i++) {
+                if ((p[i] & 0xc0) != 0x80)
+                        return 0;
+                cp = (cp << 6) | (p[i] & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+                return 0;
+        return n;
+}
+
+/* Checks a physical line for what configparser would read silently but
+ * wrongly.  Returns false (and reports) when the line must not be used. */
+static bool line_is_clean(Reader *r, const char *line, size_t len) {
+        const unsigned char *p = (const unsigned char *) line;
+        for (size_t i = 0; i < len;) {
+                uint32_t cp;
+                if (unicode_space_at(p + i, len - i, &cp) > 0) {
+                        char what[160];
+                        if (cp == 0xfeff)
+                                snprintf(what, sizeof what, "a byte order mark (U+FEFF) at column %zu", i + 1);
+                        else
+                                snprintf(what, sizeof what,
+                                         "non-ASCII whitespace U+%04X at column %zu (supervisor would read it as part of a word)",
+                                         (unsigned) cp, i + 1);
+                        reader_fail_line(r, "Line contains %s, skipping.", what);
+                        return false;
+                }
+                if (p[i] < 0x20 && p[i] != '\t') {
+                        char what[64];
+                        snprintf(what, sizeof what, "control character 0x%02x at column %zu", p[i], i + 1);
+                        reader_fail_line(r, "Line contains %s, skipping.", what);
+                        return false;
+                }
+                if (p[i] == 0x7f) {
+                        char what[64];
+                        snprintf(what, sizeof what, "control character 0x7f at column %zu", i + 1);
+                        reader_fail_line(r, "Line contains %s, skipping.", what);
+                        return false;
+                }
+                size_t n = utf8_len(p + i, len - i);
+                if (n == 0) {
+                        char what[64];
+                        snprintf(what, sizeof what, "invalid UTF-8 at column %zu", i + 1);
+                        reader_fail_line(r, "Line contains %s, skipping.", what);
+                        return false;
+                }
+                i += n;
+        }
+        return true;
+}
+
+/* configparser: a comment prefix starts a comment at the line's start or
+ * after whitespace; a line whose stripped text starts with one is all
+ * comment.  Returns the length of the line without its comment. */
+static size_t strip_comment(const char *line, size_t len) {
+        size_t i = 0;
+        while (i < len && py_isspace(line[i]))
+                i++;
+        if (i < len && (line[i] == '#' || line[i] == ';'))
+                return 0;
+        for (size_t j = 0; j < len; j++)
+                if ((line[j] == '#' || line[j] == ';') && (j == 0 || py_isspace(line[j - 1])))
+                        return j;
+        return len;
+}
+
+static IniSection *config_add_section(IniConfig *c, const char *name, const char *file, unsigned line) {
+        if (streq(name, "DEFAULT"))
+                return &c->defaults;
+        IniSection *s = ini_config_find(c, name);
+        if (s)
+                return s;   /* strict=False: a repeated section merges */
+        s = xcalloc(1, sizeof *s);
+        s->name = xstrdup(name);
+        s->file = file;
+        s->line = line;
+        c->sections = xrealloc(c->sections, (c->n_sections + 1) * sizeof *c->sections);
+        c->sections[c->n_sections++] = s;
+        return s;
+}
+
+static void reader_set_key(Reader *r, const char *name, const char *value) {
+        _cleanup_free_ char *lower = xstrdup(name);
+        for (char *p = lower; *p; p++)
+                if (*p >= 'A' && *p <= 'Z')
+                        *p = (char) (*p - 'A' + 'a');
+        char *n = py_strip(lower);
+        if (!*n) {
+                reader_fail_line(r, "Line has a value but no key name: '%s', skipping.", value);
+                r->cur_key = NULL;
+                return;
+        }
+        IniKey *k = section_find_key(r->cur, n);
+        if (!k) {
+                r->cur->keys = xrealloc(r->cur->keys, (r->cur->n_keys + 1) * sizeof *r->cur->keys);
+                k = &r->cur->keys[r->cur->n_keys++];
+                *k = (IniKey) { .name = xstrdup(n) };
+        } else {
+                if (k->file != r->file || r->cur != &r->config->defaults)
+                        log_debug_at(r->file, r->lineno, "'%s' set again in [%s] (first at %s:%u); the last value wins.",
+                                     n, r->cur->name ? r->cur->name : "DEFAULT", k->file, k->line);
+                free(k->value);
+        }
+        k->value = xstrdup(value);
+        k->file = r->file;
+        k->line = r->lineno;
+        r->cur_key = k;
+        r->pending_blank = 0;
+}
+
+static void reader_continue_key(Reader *r, const char *value) {
+        StrBuf b = { .s = r->cur_key->value, .len = strlen(r->cur_key->value) };
+        b.cap = b.len + 1;
+        /* Empty lines inside a value are kept (empty_lines_in_values=True),
+         * except at the end, which the final rstrip() removes. */
+        for (unsigned i = 0; i <= r->pending_blank; i++)
+                sb_addc(&b, '\n');
+        sb_add(&b, value);
+        r->cur_key->value = b.s;
+        r->pending_blank = 0;
+}
+
+static int inih_handler(void *user, const char *section, const char *name, const char *value) {
+        Reader *r = user;
+        if (r->kind == EMIT_CONTINUATION)
+                reader_continue_key(r, value);
+        else
+                reader_set_key(r, name, value);
+        return 1;
+}
+
+/* Reads the next physical line; returns false at the end of the data. */
+static bool next_physical_line(Reader *r, const char **ret_line, size_t *ret_len) {
+        if (r->pos >= r->size)
+                return false;
+        const char *start = r->data + r->pos;
+        size_t left = r->size - r->pos, len = 0;
+        while (len < left && start[len] != '\n' && start[len] != '\r')
+                len++;
+        size_t skip = len;
+        if (skip < left) {
+                if (start[skip] == '\r' && skip + 1 < left && start[skip + 1] == '\n')
+                        skip += 2;
+                else
+                        skip += 1;
+        }
+        r->pos += skip;
+        r->lineno++;
+        *ret_line = start;
+        *ret_len = len;
+        return true;
+}
+
+/* Applies configparser's rules to one physical line.  Returns true when the
+ * line is to be handed to inih (r->out holds it), false when it was dealt
+ * with here. */
+static bool reader_classify(Reader *r, const char *line, size_t len) {
+        if (!line_is_clean(r, line, len)) {
+                /* configparser would have appended or set something; we
+                 * cannot know the value, so the option ends here. */
+                r->cur_key = NULL;
+                return false;
+        }
+
+        size_t content = strip_comment(line, len);
+        const char *v = line;
+        size_t vlen = content;
+        while (vlen > 0 && py_isspace(*v))
+                v++, vlen--;
+        while (vlen > 0 && py_isspace(v[vlen - 1]))
+                vlen--;
+
+        if (vlen == 0) {
+                /* An empty line (not a comment line) inside a value is part of it. */
+                if (content == len && r->cur_key)
+                        r->pending_blank++;
+                return false;
+        }
+
+        size_t indent = 0;
+        while (indent < len && py_isspace(line[indent]))
+                indent++;
+
+        if (r->cur && r->cur_key && indent > r->indent_level) {
+                sb_done(&r->out);
+                sb_addc(&r->out, ' ');
+                sb_addn(&r->out, v, vlen);
+                r->kind = EMIT_CONTINUATION;
+                return true;
+        }
+        r->indent_level = indent;
+        r->cur_key = NULL;
+
+        /* SECTCRE = r"\[(?P<header>.+)\]", matched at the start: the header
+         * runs to the last ']' of the (comment-stripped) line. */
+        if (v[0] == '[') {
+                const char *close = NULL;
+                for (size_t i = vlen; i > 1; i--)
+                        if (v[i - 1] == ']') {
+                                close = v + i - 1;
+                                break;
+                        }
+                if (close && close > v + 1) {
+                        _cleanup_free_ char *name = xstrndup(v + 1, (size_t) (close - v - 1));
+                        r->cur = config_add_section(r->config, name, r->file, r->lineno);
+                        if (r->cur->name == NULL)
+                                r->cur->name = xstrdup("DEFAULT");
+                        log_debug_at(r->file, r->lineno, "Section [%s].", name);
+                        return false;
+                }
+        }
+
+        if (!r->cur) {
+                _cleanup_free_ char *text = xstrndup(v, vlen);
+                log_error_at(r->file, r->lineno, "File contains no section header before '%s', skipping file.", text);
+                r->file_failed = true;
+                return false;
+        }
+
+        const char *delim = NULL;
+        for (size_t i = 0; i < vlen; i++)
+                if (v[i] == '=' || v[i] == ':') {
+                        delim = v + i;
+                        break;
+                }
+        if (!delim) {
+                _cleanup_free_ char *text = xstrndup(v, vlen);
+                reader_fail_line(r, "Line is neither a section header nor 'key = value': '%s', skipping.", text);
+                return false;
+        }
+
+        if (v[0] == '[') {
+                /* An option whose name starts with '[' (a failed section
+                 * header): inih would take it for a broken section. */
+                _cleanup_free_ char *name = xstrndup(v, (size_t) (delim - v));
+                _cleanup_free_ char *value = xstrndup(delim + 1, vlen - (size_t) (delim + 1 - v));
+                reader_set_key(r, name, py_strip(value));
+                return false;
+        }
+
+        sb_done(&r->out);
+        sb_addn(&r->out, v, vlen);
+        r->kind = EMIT_KEY;
+        return true;
+}
+
+/* The ini_reader: fgets() semantics over our cleaned lines. */
+static char *reader_fgets(char *str, int num, void *stream) {
+        Reader *r = stream;
+        if (num <= 1)
+                return NULL;
+
+        while (r->out_pos >= r->out.len) {
+                const char *line;
+                size_t len;
+                if (r->file_failed || !next_physical_line(r, &line, &len))
+                        return NULL;
+                r->out_pos = 0;
+                r->out.len = 0;
+                if (!reader_classify(r, line, len))
+                        continue;
+                sb_addc(&r->out, '\n');
+        }
+
+        size_t n = r->out.len - r->out_pos;
+        if (n > (size_t) num - 1)
+                n = (size_t) num - 1;
+        memcpy(str, r->out.s + r->out_pos, n);
+        str[n] = 0;
+        r->out_pos += n;
+        return str;
+}
+
+static size_t longest_line(const char *data, size_t size) {
+        size_t best = 0, cur = 0;
+        for (size_t i = 0; i < size; i++) {
+                if (data[i] == '\n' || data[i] == '\r')
+                        cur = 0;
+                else if (++cur > best)
+                        best = cur;
+        }
+        return best;
+}
+
+static const char *config_intern_file(IniConfig *c, const char *path) {
+        for (size_t i = 0; i < c->n_files; i++)
+                if (streq(c->files[i], path))
+                        return c->files[i];
+        c->files = xrealloc(c->files, (c->n_files + 1) * sizeof *c->files);
+        c->files[c->n_files] = xstrdup(path);
+        return c->files[c->n_files++];
+}
+
+int ini_config_read_buffer(IniConfig *c, const char *path, const char *data, size_t size) {
+        Reader r = {
+                .config = c,
+                .file = config_intern_file(c, path),
+                .data = data,
+                .size = size,
+        };
+
+        if (size >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0) {
+                log_error_at(r.file, 1,
+                             "File starts with a UTF-8 byte order mark, which supervisor cannot read "
+                             "(it reports a missing section header); remove it. Skipping file.");
+                return -EBADMSG;
+        }
+        if (memchr(data, 0, size)) {
+                log_error_at(r.file, 0, "File contains a NUL byte, it is not a text file. Skipping file.");
+                return -EBADMSG;
+        }
+        for (size_t i = 0; i + 1 < size; i++)
+                if (data[i] == '\r' && data[i + 1] == '\n') {
+                        log_debug_at(r.file, 0, "File has CRLF line ends; reading them as supervisor does.");
+                        break;
+                }
+
+        /* Size inih's buffer for the longest line so no line is ever split:
+         * the line plus its (synthetic) "\n", a NUL, and slack. */
+        size_t need = longest_line(data, size) + 3;
+#if HAVE_INI_MAX_LINE
+        if (need > INT_MAX / 2)
+                return log_error_at(r.file, 0, "File has a line too long to read, skipping file."), -E2BIG;
+        ini_use_stack = false;
+        ini_allow_realloc = true;
+        ini_max_line = ini_initial_alloc = (int) (need < 256 ? 256 : need);
+#else
+        if (need > INIH_STATIC_LINE_MAX + 3) {
+                /* Find it, to name it. */
+                unsigned ln = 1;
+                size_t cur = 0;
+                for (size_t i = 0; i < size; i++) {
+                        if (data[i] == '\n')
+                                ln++, cur = 0;
+                        else if (++cur > INIH_STATIC_LINE_MAX)
+                                break;
+                }
+                log_error_at(r.file, ln, "Line is longer than this build's inih can read (%d bytes), skipping file.",
+                             INIH_STATIC_LINE_MAX);
+                return -E2BIG;
+        }
+#endif
+#if HAVE_INI_ALLOW_INLINE_COMMENTS
+        ini_allow_inline_comments = false;   /* comments are stripped by the reader */
+        ini_allow_multiline = true;
+        ini_start_comment_prefixes = (char *) "";
+        ini_stop_on_first_error = false;
+#endif
+#if HAVE_INI_ALLOW_BOM
+        ini_allow_bom = false;
+#endif
+
+        log_debug_at(r.file, 0, "Reading.");
+        (void) ini_parse_stream(reader_fgets, &r, inih_handler, &r);
+        sb_done(&r.out);
+        if (r.file_failed)
+                return -EBADMSG;
+        return 0;
+}
+
+int ini_config_read_file(IniConfig *c, const char *path) {
+        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        if (!f) {
+                int r = -errno;
+                log_error_at(path, 0, "Failed to open: %s, skipping file.", strerror(-r));
+                return r;
+        }
+        struct stat st;
+        if (fstat(fileno(f), &st) < 0)
+                return log_error_at(path, 0, "Failed to stat: %s, skipping file.", strerror(errno)), -EIO;
+        if (!S_ISREG(st.st_mode))
+                return log_error_at(path, 0, "Not a regular file, skipping."), -EBADF;
+        if ((uint64_t) st.st_size > INI_FILE_MAX)
+                return log_error_at(path, 0, "File is larger than %u bytes, skipping.", INI_FILE_MAX), -EFBIG;
+
+        _cleanup_free_ char *data = xmalloc((size_t) st.st_size + 1);
+        size_t n = fread(data, 1, (size_t) st.st_size + 1, f);
+        if (ferror(f))
+                return log_error_at(path, 0, "Failed to read: %s, skipping file.", strerror(errno)), -EIO;
+        return ini_config_read_buffer(c, path, data, n);
+}

@@ -1,0 +1,781 @@
+/* program.c: from INI sections to the processes supervisor would run.
+ * Reference: supervisor 4.2 options.py, ServerOptions.read_config(),
+ * process_groups_from_parser(), _processes_from_section(); process.py,
+ * Subprocess.get_execv_args() for what is checked at spawn. */
+#include <errno.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "expand.h"
+#include "log.h"
+#include "program.h"
+#include "strbuf.h"
+
+extern char **environ;
+
+/* Used to look up a bare command name when neither the program's nor
+ * [supervisord]'s environment sets PATH and we have none either. */
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+typedef struct Ctx {
+        const IniConfig *config;
+        const IniSection *section;
+        const char *kind;          /* "program", "group", "supervisord" */
+        const char *name;          /* what is skipped on error */
+} Ctx;
+
+/* Reports an error about a key and returns -EINVAL.  Takes msg. */
+static int ctx_fail(const Ctx *x, const IniKey *k, const char *key, char *msg) {
+        const char *file = k ? k->file : x->section ? x->section->file : NULL;
+        unsigned line = k ? k->line : x->section ? x->section->line : 0;
+        if (streq(x->kind, "supervisord"))
+                log_error_at(file, line, "%s: %s (in [%s]), ignoring.", key, msg, x->section->name);
+        else
+                log_error_at(file, line, "%s: %s (in [%s]), skipping %s '%s'.", key, msg, x->section->name, x->kind,
+                             x->name);
+        free(msg);
+        return -EINVAL;
+}
+
+/* supervisor's saneget(): the value (or the default), with "%(here)s"
+ * replaced by the directory of the file that set it (expand_here()), then
+ * "%"-expanded unless do_expand is false.  *ret is NULL when the key is
+ * absent and def is NULL. */
+static int get(const Ctx *x, const char *key, const char *def, const Expansions *e, bool do_expand, char **ret,
+               const IniKey **ret_key) {
+        const IniKey *k = ini_section_lookup(x->config, x->section, key);
+        if (ret_key)
+                *ret_key = k;
+        if (!k) {
+                if (!def) {
+                        *ret = NULL;
+                        return 0;
+                }
+                if (!do_expand) {
+                        *ret = xstrdup(def);
+                        return 0;
+                }
+                char *error = NULL;
+                if (expand_format(def, e, ret, &error) < 0)
+                        return ctx_fail(x, NULL, key, error);
+                return 0;
+        }
+
+        _cleanup_sb_ StrBuf b = {0};
+        /* From a [DEFAULT] key, "here" is the directory of the section's file. */
+        const char *src = k->file;
+        if (x->section && ini_section_lookup(x->config, NULL, key) == k)
+                src = x->section->file;
+        _cleanup_free_ char *here = ini_file_dir(src);
+        for (const char *p = k->value;;) {
+                const char *h = strstr(p, "%(here)s");
+                if (!h) {
+                        sb_add(&b, p);
+                        break;
+                }
+                sb_addn(&b, p, (size_t) (h - p));
+                sb_add(&b, here);
+                p = h + strlen("%(here)s");
+        }
+        if (!do_expand) {
+                *ret = sb_take(&b);
+                return 0;
+        }
+        _cleanup_free_ char *error = NULL;
+        Expansions local = {0};
+        expansions_copy(&local, e);
+        expansions_set_str(&local, "here", here);
+        int r = expand_format(b.s ? b.s : "", &local, ret, &error);
+        expansions_done(&local);
+        if (r < 0)
+                return ctx_fail(x, k, key, TAKE_PTR(error));
+        return 0;
+}
+
+/* get() + a datatype conversion, for the many int/bool keys. */
+static int get_integer(const Ctx *x, const char *key, const char *def, const Expansions *e, int64_t *ret) {
+        _cleanup_free_ char *v = NULL;
+        const IniKey *k;
+        if (get(x, key, def, e, true, &v, &k) < 0)
+                return -EINVAL;
+        char *error = NULL;
+        if (dt_integer(v, ret, &error) < 0)
+                return ctx_fail(x, k, key, error);
+        return 0;
+}
+
+static int get_boolean(const Ctx *x, const char *key, const char *def, const Expansions *e, bool *ret) {
+        _cleanup_free_ char *v = NULL;
+        const IniKey *k;
+        if (get(x, key, def, e, true, &v, &k) < 0)
+                return -EINVAL;
+        char *error = NULL;
+        if (dt_boolean(v, ret, &error) < 0)
+                return ctx_fail(x, k, key, error);
+        return 0;
+}
+
+static int get_byte_size(const Ctx *x, const char *key, const char *def, const Expansions *e) {
+        _cleanup_free_ char *v = NULL;
+        const IniKey *k;
+        if (get(x, key, def, e, true, &v, &k) < 0)
+                return -EINVAL;
+        char *error = NULL;
+        int64_t n;
+        if (dt_byte_size(v, &n, &error) < 0)
+                return ctx_fail(x, k, key, error);
+        return 0;
+}
+
+static void process_free(Process *p) {
+        if (!p)
+                return;
+        free(p->name);
+        free(p->instance);
+        free(p->program);
+        free(p->group);
+        free(p->command);
+        strv_free(p->argv);
+        free(p->directory);
+        free(p->user);
+        env_pairs_done(&p->environment);
+        free(p->stdout_path);
+        free(p->stderr_path);
+        free(p->fcgi_socket);
+        free(p->fcgi_socket_owner);
+        free(p);
+}
+DEFINE_FREE_FUNC(Process, process_free)
+
+static void group_free(Group *g) {
+        if (!g)
+                return;
+        free(g->name);
+        strv_free(g->instances);
+        free(g);
+}
+
+void model_done(Model *m) {
+        for (size_t i = 0; i < m->n_procs; i++)
+                process_free(m->procs[i]);
+        free(m->procs);
+        for (size_t i = 0; i < m->n_groups; i++)
+                group_free(m->groups[i]);
+        free(m->groups);
+        free(m->sd_user);
+        *m = (Model) {0};
+}
+
+/* Environment names systemd's Environment= accepts. */
+static bool env_name_ok(const char *s) {
+        if (!*s || (*s >= '0' && *s <= '9'))
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_'))
+                        return false;
+        return true;
+}
+
+/* Splits command= and makes argv[0] a path systemd can execute, doing at
+ * generation time what supervisor does when it spawns. */
+static int resolve_command(const Ctx *x, const IniKey *k, Process *p, const char *path_env) {
+        char *error = NULL;
+        _cleanup_strv_free_ char **argv = NULL;
+        if (shlex_split(p->command, &argv, &error) < 0)
+                return ctx_fail(x, k, "command", xasprintf("can't parse command '%s': %s", p->command, error)),
+                       free(error), -EINVAL;
+        if (!argv[0])
+                return ctx_fail(x, k, "command", xasprintf("command is empty: '%s'", p->command));
+
+        const char *prog = argv[0];
+        if (!strchr(prog, '/')) {
+                _cleanup_free_ char *path = xstrdup(path_env && *path_env ? path_env : DEFAULT_PATH);
+                char *found = NULL, *save = NULL;
+                for (char *dir = strtok_r(path, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
+                        _cleanup_free_ char *cand = xasprintf("%s/%s", dir, prog);
+                        struct stat st;
+                        if (cand[0] == '/' && stat(cand, &st) == 0 && S_ISREG(st.st_mode))
+                                found = TAKE_PTR(cand);
+                }
+                if (!found)
+                        return ctx_fail(x, k, "command",
+                                        xasprintf("can't find command '%s' in PATH=%s", prog,
+                                                  path_env && *path_env ? path_env : DEFAULT_PATH));
+                free(argv[0]);
+                argv[0] = found;
+        } else if (prog[0] != '/') {
+                /* supervisor's child chdir()s to directory= before execve(). */
+                if (!p->directory || p->directory[0] != '/')
+                        return ctx_fail(x, k, "command",
+                                        xasprintf("relative command '%s' needs an absolute directory=", prog));
+                char *abs = xasprintf("%s%s%s", p->directory,
+                                      p->directory[strlen(p->directory) - 1] == '/' ? "" : "/", prog);
+                free(argv[0]);
+                argv[0] = abs;
+        }
+        p->argv = TAKE_PTR(argv);
+        return 0;
+}
+
+static int read_logfile(const Ctx *x, const char *which, const Expansions *e, bool warn, LogTarget *ret_target,
+                        char **ret_path) {
+        _cleanup_free_ char *key = xasprintf("%s_logfile", which);
+        _cleanup_free_ char *v = NULL;
+        const IniKey *k;
+        if (get(x, key, NULL, e, true, &v, &k) < 0)
+                return -EINVAL;
+        LogTarget t = LOG_TARGET_AUTO;
+        if (v) {
+                /* supervisor expands this value a second time. */
+                _cleanup_free_ char *v2 = NULL;
+                char *error = NULL;
+                if (expand_format(v, e, &v2, &error) < 0)
+                        return ctx_fail(x, k, key, error);
+                if (dt_logfile(v2, &t, &error) < 0)
+                        return ctx_fail(x, k, key, error);
+                if (t == LOG_TARGET_PATH && v2[0] != '/' && v2[0] != '~' && warn)
+                        log_warning_at(k->file, k->line,
+                                       "%s: relative path '%s' is relative to supervisord's working directory, which "
+                                       "systemd has not; output goes to the journal.", key, v2);
+                if (t == LOG_TARGET_PATH)
+                        *ret_path = TAKE_PTR(v2);
+        }
+        _cleanup_free_ char *bkey = xasprintf("%s_logfile_backups", which);
+        _cleanup_free_ char *mkey = xasprintf("%s_logfile_maxbytes", which);
+        _cleanup_free_ char *skey = xasprintf("%s_syslog", which);
+        int64_t backups;
+        bool syslog;
+        if (get_integer(x, bkey, "10", e, &backups) < 0 || get_byte_size(x, mkey, "50MB", e) < 0 ||
+            get_boolean(x, skey, "false", e, &syslog) < 0)
+                return -EINVAL;
+        if (t == LOG_TARGET_SYSLOG && warn)
+                log_warning_at(k->file, k->line, "%s=syslog is deprecated in supervisor; output goes to the journal.",
+                               key);
+        if (t == LOG_TARGET_SYSLOG)
+                t = LOG_TARGET_AUTO;
+        *ret_target = t;
+        return 0;
+}
+
+typedef struct Env {
+        Expansions environ_exp;  /* ENV_* of our environment and [supervisord] environment= */
+        EnvPairs sd_env;
+        char *host;
+} Env;
+
+/* The program's keys, in the order _processes_from_section() reads them. */
+static int build_program(Model *m, const IniConfig *c, const IniSection *s, const char *group_name,
+                         int64_t group_priority, bool in_group, const Env *env, bool fcgi) {
+        const char *raw_name = strchr(s->name, ':') + 1;
+        char *error = NULL;
+        _cleanup_free_ char *program = NULL;
+        Ctx x = { .config = c, .section = s, .kind = fcgi ? "fcgi-program" : "program", .name = raw_name };
+        if (dt_process_name(raw_name, &program, &error) < 0)
+                return ctx_fail(&x, NULL, "section name", error);
+        if (!*program)
+                return ctx_fail(&x, NULL, "section name", xstrdup("empty program name"));
+        x.name = program;
+        if (s->broken) {
+                log_error_at(s->file, s->line, "[%s] has lines that could not be read (see above), skipping %s '%s'.",
+                             s->name, x.kind, program);
+                return -EINVAL;
+        }
+
+        Expansions common = {0};
+        expansions_copy(&common, &env->environ_exp);
+        expansions_set_str(&common, "program_name", program);
+        expansions_set_str(&common, "host_node_name", env->host);
+        expansions_set_str(&common, "group_name", group_name);
+        int ret = -EINVAL;
+
+        Process t = {0};   /* the settings shared by all numprocs */
+        _cleanup_free_ char *v = NULL, *environment_str = NULL, *process_name = NULL;
+        const IniKey *k, *env_key, *pn_key;
+        int64_t numprocs, numprocs_start;
+        _cleanup_free_ char *sock = NULL, *sock_owner = NULL;
+        bool has_mode = false;
+        int64_t mode = 0, backlog = 0;
+
+        if (get_integer(&x, "priority", "999", &common, &t.priority) < 0 ||
+            get_boolean(&x, "autostart", "true", &common, &t.autostart) < 0)
+                goto out;
+        if (get(&x, "autorestart", "unexpected", &common, true, &v, &k) < 0)
+                goto out;
+        if (dt_auto_restart(v, &t.autorestart, &error) < 0) {
+                ctx_fail(&x, k, "autorestart", error);
+                goto out;
+        }
+        free(TAKE_PTR(v));
+        if (get_integer(&x, "startsecs", "1", &common, &t.startsecs) < 0 ||
+            get_integer(&x, "startretries", "3", &common, &t.startretries) < 0)
+                goto out;
+        if (get(&x, "stopsignal", "TERM", &common, true, &v, &k) < 0)
+                goto out;
+        if (dt_signal(v, &t.stopsignal, &error) < 0) {
+                ctx_fail(&x, k, "stopsignal", error);
+                goto out;
+        }
+        if (t.stopsignal == 0) {
+                ctx_fail(&x, k, "stopsignal", xasprintf("signal 0 ('%s') cannot stop a process", v));
+                goto out;
+        }
+        free(TAKE_PTR(v));
+        if (get_integer(&x, "stopwaitsecs", "10", &common, &t.stopwaitsecs) < 0 ||
+            get_boolean(&x, "stopasgroup", "false", &common, &t.stopasgroup) < 0 ||
+            get_boolean(&x, "killasgroup", t.stopasgroup ? "true" : "false", &common, &t.killasgroup) < 0)
+                goto out;
+        if (get(&x, "exitcodes", "0", &common, true, &v, &k) < 0)
+                goto out;
+        if (dt_exit_codes(v, &t.exitcodes, &error) < 0) {
+                ctx_fail(&x, k, "exitcodes", error);
+                goto out;
+        }
+        free(TAKE_PTR(v));
+        if (get_boolean(&x, "redirect_stderr", "false", &common, &t.redirect_stderr) < 0 ||
+            get_integer(&x, "numprocs", "1", &common, &numprocs) < 0 ||
+            get_integer(&x, "numprocs_start", "0", &common, &numprocs_start) < 0)
+                goto out;
+        if (get(&x, "environment", "", &common, false, &environment_str, &env_key) < 0)
+                goto out;
+        bool b;
+        if (get_byte_size(&x, "stdout_capture_maxbytes", "0", &common) < 0 ||
+            get_boolean(&x, "stdout_events_enabled", "false", &common, &b) < 0 ||
+            get_byte_size(&x, "stderr_capture_maxbytes", "0", &common) < 0 ||
+            get_boolean(&x, "stderr_events_enabled", "false", &common, &b) < 0)
+                goto out;
+        if (get(&x, "serverurl", NULL, &common, true, &v, &k) < 0)
+                goto out;
+        free(TAKE_PTR(v));
+        if (get(&x, "user", NULL, &common, true, &t.user, &k) < 0)
+                goto out;
+        if (!t.user && m->sd_user)
+                t.user = xstrdup(m->sd_user);
+        if (t.user) {
+                /* name_to_uid(): a name, or a number that names a user */
+                int64_t uid;
+                struct passwd *pw = dt_integer(t.user, &uid, NULL) == 0 ? getpwuid((uid_t) uid) : getpwnam(t.user);
+                if (!pw) {
+                        ctx_fail(&x, k, "user",
+                                 xasprintf(dt_integer(t.user, &uid, NULL) == 0 ? "Invalid user id %s" : "Invalid user name %s",
+                                           t.user));
+                        goto out;
+                }
+        }
+        if (get(&x, "umask", NULL, &common, true, &v, &k) < 0)
+                goto out;
+        if (v) {
+                int64_t um;
+                if (dt_octal(v, &um, &error) < 0) {
+                        ctx_fail(&x, k, "umask", error);
+                        goto out;
+                }
+                if (um < 0 || um > 0777) {
+                        ctx_fail(&x, k, "umask", xasprintf("umask '%s' is outside 0..0777", v));
+                        goto out;
+                }
+                t.has_umask = true;
+                t.umask = (unsigned) um;
+        } else if (m->has_sd_umask) {
+                t.has_umask = true;
+                t.umask = m->sd_umask;
+        }
+        free(TAKE_PTR(v));
+        if (get(&x, "process_name", "%(program_name)s", &common, false, &v, &pn_key) < 0)
+                goto out;
+        if (dt_process_name(v, &process_name, &error) < 0) {
+                ctx_fail(&x, pn_key, "process_name", error);
+                goto out;
+        }
+        free(TAKE_PTR(v));
+        if (numprocs > 1 && !strstr(process_name, "%(process_num)")) {
+                ctx_fail(&x, pn_key ? pn_key : NULL, "process_name",
+                         xasprintf("%%(process_num) must be present within process_name when numprocs > 1 "
+                                   "(process_name is '%s', numprocs is %lld)",
+                                   process_name, (long long) numprocs));
+                goto out;
+        }
+        if (t.stopasgroup && !t.killasgroup) {
+                ctx_fail(&x, ini_section_lookup(c, s, "killasgroup"), "killasgroup",
+                         xstrdup("Cannot set stopasgroup=true and killasgroup=false"));
+                goto out;
+        }
+        if (numprocs < 1) {
+                log_warning_at(s->file, s->line, "numprocs is %lld: supervisor runs no process for [%s].",
+                               (long long) numprocs, s->name);
+                ret = 0;
+                goto out;
+        }
+
+        /* fcgi-program: the socket, read before the processes as supervisor does */
+        if (fcgi) {
+                Expansions fe = {0};
+                expansions_copy(&fe, &env->environ_exp);
+                expansions_set_str(&fe, "program_name", program);
+                int r = get(&x, "socket_backlog", NULL, &fe, true, &v, &k);
+                if (r >= 0 && v && (dt_integer(v, &backlog, &error) < 0 || backlog < 1 || backlog > 65535)) {
+                        free(error);
+                        r = ctx_fail(&x, k, "socket_backlog", xasprintf("Invalid socket_backlog value %s", v));
+                }
+                free(TAKE_PTR(v));
+                if (r >= 0)
+                        r = get(&x, "socket_owner", NULL, &fe, true, &sock_owner, &k);
+                if (r >= 0)
+                        r = get(&x, "socket_mode", NULL, &fe, true, &v, &k);
+                if (r >= 0 && v) {
+                        if (dt_octal(v, &mode, &error) < 0 || mode < 0 || mode > 07777) {
+                                free(error);
+                                r = ctx_fail(&x, k, "socket_mode", xasprintf("Invalid socket_mode value %s", v));
+                        }
+                        has_mode = true;
+                }
+                free(TAKE_PTR(v));
+                if (r >= 0)
+                        r = get(&x, "socket", NULL, &fe, true, &sock, &k);
+                expansions_done(&fe);
+                if (r < 0)
+                        goto out;
+                if (!sock || !*sock) {
+                        ctx_fail(&x, k, "socket", xasprintf("[%s] section requires a \"socket\" line", s->name));
+                        goto out;
+                }
+                bool unix_sock = strncmp(sock, "unix://", 7) == 0;
+                if (unix_sock && sock[7] != '/') {
+                        ctx_fail(&x, k, "socket", xasprintf("Unix socket path %s is not an absolute path", sock + 7));
+                        goto out;
+                }
+                if (!unix_sock && (sock_owner || has_mode)) {
+                        ctx_fail(&x, k, "socket",
+                                 xstrdup("socket_owner and socket_mode params should only be used with a Unix domain socket"));
+                        goto out;
+                }
+                if (!unix_sock) {
+                        const char *hp = strncmp(sock, "tcp://", 6) == 0 ? sock + 6 : NULL;
+                        const char *colon = hp ? strrchr(hp, ':') : NULL;
+                        bool ok = colon && colon > hp && colon[1];
+                        for (const char *q = hp; ok && q < colon; q++)
+                                ok = *q != ':' && !py_isspace(*q);
+                        for (const char *q = colon ? colon + 1 : NULL; ok && *q; q++)
+                                ok = *q >= '0' && *q <= '9';
+                        if (!ok) {
+                                ctx_fail(&x, k, "socket", xasprintf("Bad socket format %s", sock));
+                                goto out;
+                        }
+                }
+        }
+
+        for (int64_t num = numprocs_start; num < numprocs_start + numprocs; num++) {
+                _cleanup_(process_freep) Process *p = xcalloc(1, sizeof *p);
+                *p = t;
+                p->user = t.user ? xstrdup(t.user) : NULL;
+                p->environment = (EnvPairs) {0};
+                p->program = xstrdup(program);
+                p->group = xstrdup(group_name);
+                p->group_priority = group_priority;
+                p->section = s;
+                p->file = s->file;
+                p->line = s->line;
+                p->process_num = num;
+                p->numprocs = numprocs;
+
+                Expansions e = {0};
+                expansions_copy(&e, &common);
+                expansions_set_num(&e, "process_num", num);
+                expansions_set_num(&e, "numprocs", numprocs);
+
+                _cleanup_free_ char *env_exp = NULL;
+                EnvPairs prog_env = {0};
+                _cleanup_strv_free_ char **dropped = NULL;
+                if (expand_format(environment_str, &e, &env_exp, &error) < 0 ||
+                    shlex_env_pairs(env_exp, &prog_env, &dropped, &error) < 0) {
+                        ctx_fail(&x, env_key, "environment", error);
+                        expansions_done(&e);
+                        goto out;
+                }
+                for (size_t i = 0; num == numprocs_start && dropped && dropped[i]; i++)
+                        log_warning_at(env_key->file, env_key->line,
+                                       "environment: '%s' stands where supervisor expects ',' and is ignored by it.",
+                                       dropped[i]);
+                for (size_t i = 0; i < env->sd_env.n; i++)
+                        env_pairs_set(&p->environment, env->sd_env.pairs[i].key, env->sd_env.pairs[i].value);
+                for (size_t i = 0; i < prog_env.n; i++) {
+                        _cleanup_free_ char *ek = xasprintf("ENV_%s", prog_env.pairs[i].key);
+                        expansions_set_str(&e, ek, prog_env.pairs[i].value);
+                        env_pairs_set(&p->environment, prog_env.pairs[i].key, prog_env.pairs[i].value);
+                }
+                env_pairs_done(&prog_env);
+                for (size_t i = 0; i < p->environment.n; i++)
+                        if (!env_name_ok(p->environment.pairs[i].key)) {
+                                ctx_fail(&x, env_key, "environment",
+                                         xasprintf("'%s' is not a variable name systemd accepts (letters, digits, '_')",
+                                                   p->environment.pairs[i].key));
+                                expansions_done(&e);
+                                goto out;
+                        }
+
+                int r = get(&x, "directory", NULL, &e, true, &p->directory, &k);
+                if (r >= 0 && p->directory && p->directory[0] != '/' && p->directory[0] != '~')
+                        r = ctx_fail(&x, k, "directory", xasprintf("'%s' is not an absolute path", p->directory));
+                if (r >= 0)
+                        r = read_logfile(&x, "stdout", &e, num == numprocs_start, &p->stdout_target, &p->stdout_path);
+                if (r >= 0)
+                        r = read_logfile(&x, "stderr", &e, num == numprocs_start, &p->stderr_target, &p->stderr_path);
+                if (r >= 0 && p->redirect_stderr) {
+                        if (p->stderr_target == LOG_TARGET_PATH && num == numprocs_start) {
+                                const IniKey *sk = ini_section_lookup(c, s, "stderr_logfile");
+                                log_warning_at(sk->file, sk->line,
+                                               "redirect_stderr=true but stderr_logfile is set to a file name; "
+                                               "supervisor ignores the file name, and so do we.");
+                        }
+                        p->stderr_target = LOG_TARGET_AUTO;
+                        free(p->stderr_path);
+                        p->stderr_path = NULL;
+                }
+                if (r >= 0)
+                        r = get(&x, "command", NULL, &e, true, &p->command, &k);
+                if (r >= 0 && !p->command)
+                        r = ctx_fail(&x, NULL, "command",
+                                     xasprintf("program section %s does not specify a command", s->name));
+                _cleanup_free_ char *name = NULL;
+                if (r >= 0 && expand_format(process_name, &e, &name, &error) < 0)
+                        r = ctx_fail(&x, pn_key, "process_name", error);
+                expansions_done(&e);
+                if (r < 0)
+                        goto out;
+                if (!*name || strchr(name, '/')) {
+                        ctx_fail(&x, pn_key, "process_name",
+                                 xasprintf("process name '%s' cannot name a unit", name));
+                        goto out;
+                }
+                const char *path_env = env_pairs_get(&p->environment, "PATH");
+                if (!path_env)
+                        path_env = getenv("PATH");
+                if (resolve_command(&x, k, p, path_env) < 0)
+                        goto out;
+                p->name = TAKE_PTR(name);
+                p->instance = in_group ? xasprintf("%s:%s", group_name, p->name) : xstrdup(p->name);
+                if (fcgi) {
+                        p->fcgi = true;
+                        p->fcgi_socket = xstrdup(sock);
+                        p->fcgi_socket_owner = sock_owner ? xstrdup(sock_owner) : NULL;
+                        p->has_fcgi_socket_mode = has_mode;
+                        p->fcgi_socket_mode = (unsigned) mode;
+                        p->fcgi_socket_backlog = backlog;
+                }
+
+                /* Two programs may not produce the same unit. */
+                for (size_t i = 0; i < m->n_procs; i++)
+                        if (streq(m->procs[i]->instance, p->instance)) {
+                                log_error_at(s->file, s->line,
+                                             "process name '%s' of [%s] is already used by [%s] at %s:%u, skipping %s '%s'.",
+                                             p->instance, s->name, m->procs[i]->section->name, m->procs[i]->file,
+                                             m->procs[i]->line, x.kind, program);
+                                goto out;
+                        }
+                m->procs = xrealloc(m->procs, (m->n_procs + 1) * sizeof *m->procs);
+                m->procs[m->n_procs++] = TAKE_PTR(p);
+        }
+        log_debug_at(s->file, s->line, "Read [%s]: %lld process(es).", s->name, (long long) numprocs);
+        ret = 0;
+out:
+        free(t.user);
+        expansions_done(&common);
+        return ret;
+}
+
+static void read_supervisord(Model *m, const IniConfig *c, Env *env) {
+        const IniSection *s = ini_config_find(c, "supervisord");
+        if (!s)
+                return;
+        Ctx x = { .config = c, .section = s, .kind = "supervisord", .name = "supervisord" };
+        Expansions e = {0};
+        expansions_copy(&e, &env->environ_exp);
+        expansions_set_str(&e, "host_node_name", env->host);
+        _cleanup_free_ char *v = NULL;
+        const IniKey *k;
+        char *error = NULL;
+        if (get(&x, "minfds", NULL, &e, true, &v, &k) == 0 && v) {
+                if (dt_integer(v, &m->minfds, &error) < 0 || m->minfds < 1)
+                        ctx_fail(&x, k, "minfds", error ? error : xasprintf("'%s' is not a positive number", v));
+                else
+                        m->has_minfds = true;
+        }
+        free(TAKE_PTR(v));
+        error = NULL;
+        if (get(&x, "minprocs", NULL, &e, true, &v, &k) == 0 && v) {
+                if (dt_integer(v, &m->minprocs, &error) < 0 || m->minprocs < 1)
+                        ctx_fail(&x, k, "minprocs", error ? error : xasprintf("'%s' is not a positive number", v));
+                else
+                        m->has_minprocs = true;
+        }
+        free(TAKE_PTR(v));
+        error = NULL;
+        if (get(&x, "umask", NULL, &e, true, &v, &k) == 0 && v) {
+                int64_t um;
+                if (dt_octal(v, &um, &error) < 0 || um < 0 || um > 0777)
+                        ctx_fail(&x, k, "umask", error ? error : xasprintf("umask '%s' is outside 0..0777", v));
+                else
+                        m->has_sd_umask = true, m->sd_umask = (unsigned) um;
+        }
+        free(TAKE_PTR(v));
+        (void) get(&x, "user", NULL, &e, true, &m->sd_user, &k);
+        if (get(&x, "environment", "", &e, true, &v, &k) == 0) {
+                if (shlex_env_pairs(v, &env->sd_env, NULL, &error) < 0)
+                        ctx_fail(&x, k, "environment", error);
+                for (size_t i = 0; i < env->sd_env.n; i++) {
+                        _cleanup_free_ char *ek = xasprintf("ENV_%s", env->sd_env.pairs[i].key);
+                        expansions_set_str(&env->environ_exp, ek, env->sd_env.pairs[i].value);
+                }
+        }
+        expansions_done(&e);
+}
+
+static bool section_is(const IniSection *s, const char *prefix) {
+        size_t n = strlen(prefix);
+        return strncmp(s->name, prefix, n) == 0 && s->name[n] == ':';
+}
+
+static void group_add(Model *m, Group *g) {
+        m->groups = xrealloc(m->groups, (m->n_groups + 1) * sizeof *m->groups);
+        m->groups[m->n_groups++] = g;
+}
+
+void model_build(const IniConfig *c, Model *m) {
+        Env env = {0};
+        struct utsname u;
+        env.host = xstrdup(uname(&u) == 0 ? u.nodename : "localhost");
+        for (char **e = environ; e && *e; e++) {
+                const char *eq = strchr(*e, '=');
+                if (!eq)
+                        continue;
+                _cleanup_free_ char *name = xasprintf("ENV_%.*s", (int) (eq - *e), *e);
+                expansions_set_str(&env.environ_exp, name, eq + 1);
+        }
+        read_supervisord(m, c, &env);
+
+        _cleanup_strv_free_ char **grouped = NULL;   /* sections claimed by a [group:x] */
+
+        for (size_t i = 0; i < c->n_sections; i++) {
+                const IniSection *s = c->sections[i];
+                if (!section_is(s, "group"))
+                        continue;
+                Ctx x = { .config = c, .section = s, .kind = "group", .name = strchr(s->name, ':') + 1 };
+                char *error = NULL;
+                _cleanup_free_ char *gname = NULL, *programs = NULL;
+                if (dt_process_name(x.name, &gname, &error) < 0) {
+                        ctx_fail(&x, NULL, "section name", error);
+                        m->n_skipped++;
+                        continue;
+                }
+                x.name = gname;
+                Expansions e = {0};
+                expansions_copy(&e, &env.environ_exp);
+                int64_t prio = 999;
+                const IniKey *pk;
+                int r = s->broken ? -EINVAL : 0;
+                if (r >= 0)
+                        r = get(&x, "programs", NULL, &e, true, &programs, &pk);
+                if (r >= 0)
+                        r = get_integer(&x, "priority", "999", &e, &prio);
+                expansions_done(&e);
+                if (r < 0) {
+                        if (s->broken)
+                                log_error_at(s->file, s->line, "[%s] has lines that could not be read, skipping group.",
+                                             s->name);
+                        m->n_skipped++;
+                        continue;
+                }
+                Group *g = xcalloc(1, sizeof *g);
+                g->name = xstrdup(gname);
+                g->priority = prio;
+                g->file = s->file;
+                g->line = s->line;
+                g->heterogeneous = true;
+                group_add(m, g);
+
+                /* list_of_strings(): split on ',', strip each (empty items stay, and fail) */
+                for (char *item = programs; item && *item;) {
+                        char *comma = strchr(item, ',');
+                        if (comma)
+                                *comma = 0;
+                        char *name = py_strip(item);
+                        _cleanup_free_ char *ps = xasprintf("program:%s", name);
+                        _cleanup_free_ char *fs = xasprintf("fcgi-program:%s", name);
+                        const IniSection *member = ini_config_find(c, ps);
+                        const IniSection *fmember = ini_config_find(c, fs);
+                        if (member && fmember)
+                                log_error_at(pk->file, pk->line,
+                                             "programs: [%s] name %s is ambiguous (exists as program and fcgi-program), skipping it.",
+                                             s->name, name);
+                        else if (!member && !fmember)
+                                log_error_at(pk->file, pk->line, "programs: [%s] names unknown program or fcgi-program '%s', skipping it.",
+                                             s->name, name);
+                        else {
+                                const IniSection *ms = member ? member : fmember;
+                                grouped = strv_push(grouped, xstrdup(ms->name));
+                                size_t before = m->n_procs;
+                                if (build_program(m, c, ms, gname, prio, true, &env, !member) < 0)
+                                        m->n_skipped++;
+                                for (size_t j = before; j < m->n_procs; j++)
+                                        g->instances = strv_push(g->instances, xstrdup(m->procs[j]->instance));
+                        }
+                        if (!comma)
+                                break;
+                        item = comma + 1;
+                }
+        }
+
+        for (size_t i = 0; i < c->n_sections; i++) {
+                const IniSection *s = c->sections[i];
+                bool fcgi = section_is(s, "fcgi-program");
+                if (section_is(s, "eventlistener")) {
+                        log_warning_at(s->file, s->line,
+                                       "[%s]: event listeners are not supported (systemd has no event protocol), skipping.",
+                                       s->name);
+                        continue;
+                }
+                if (!fcgi && !section_is(s, "program")) {
+                        static const char *const quiet[] = { "supervisord", "include", "unix_http_server",
+                                                             "inet_http_server", "supervisorctl" };
+                        bool known = section_is(s, "group") || section_is(s, "rpcinterface") || section_is(s, "ctlplugin");
+                        for (size_t j = 0; j < ELEMENTSOF(quiet); j++)
+                                known = known || streq(s->name, quiet[j]);
+                        if (!known)
+                                log_notice_at(s->file, s->line, "Section [%s] means nothing to supervisor, ignoring.",
+                                              s->name);
+                        continue;
+                }
+                if (strv_contains(grouped, s->name))
+                        continue;
+                const char *raw = strchr(s->name, ':') + 1;
+                /* The group (and its priority) of a plain program is itself. */
+                Ctx x = { .config = c, .section = s, .kind = fcgi ? "fcgi-program" : "program", .name = raw };
+                Expansions e = {0};
+                expansions_copy(&e, &env.environ_exp);
+                int64_t prio = 999;
+                int r = get_integer(&x, "priority", "999", &e, &prio);
+                expansions_done(&e);
+                size_t before = m->n_procs;
+                if (r < 0 || build_program(m, c, s, raw, prio, false, &env, fcgi) < 0) {
+                        m->n_skipped++;
+                        continue;
+                }
+                if (m->n_procs - before > 1 || (before < m->n_procs && m->procs[before]->numprocs > 1)) {
+                        Group *g = xcalloc(1, sizeof *g);
+                        g->name = xstrdup(m->procs[before]->program);
+                        g->priority = prio;
+                        g->file = s->file;
+                        g->line = s->line;
+                        for (size_t j = before; j < m->n_procs; j++)
+                                g->instances = strv_push(g->instances, xstrdup(m->procs[j]->instance));
+                        group_add(m, g);
+                }
+        }
+
+        expansions_done(&env.environ_exp);
+        env_pairs_done(&env.sd_env);
+        free(env.host);
+}

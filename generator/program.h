@@ -1,0 +1,86 @@
+/* program.h: the model of what supervisor would run, built from an
+ * IniConfig the way supervisor's options.py builds ProcessConfigs.
+ *
+ * Every [program:x] (and [fcgi-program:x]) yields numprocs Process records;
+ * [group:x] sections yield Groups.  Each value is read, expanded with the
+ * names supervisor allows for that key, and converted with its datatype, in
+ * supervisor's order, so the first error we report is the one supervisor
+ * would.  A program with an error is reported (file, line, key, value) and
+ * left out; the others are unaffected.  What is written out is unit.h's
+ * business. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "datatypes.h"
+#include "inifile.h"
+#include "shlex.h"
+
+typedef struct Process {
+        char *name;              /* supervisor's process name */
+        char *instance;          /* unit instance: name, or "group:name" in a [group:x] */
+        char *program;           /* program name (section name after "program:") */
+        char *group;             /* group name (= program for a plain program) */
+        const IniSection *section;
+        const char *file;        /* the section's file */
+        unsigned line;
+
+        char *command;           /* expanded command= */
+        char **argv;             /* split; argv[0] absolute */
+        char *directory;         /* NULL: not set */
+        char *user;              /* NULL: not set */
+        bool has_umask;
+        unsigned umask;
+        int64_t priority;
+        int64_t group_priority;
+        bool autostart;
+        AutoRestart autorestart;
+        int64_t startsecs;
+        int64_t startretries;
+        int stopsignal;
+        int64_t stopwaitsecs;
+        bool stopasgroup, killasgroup;
+        ExitCodes exitcodes;
+        bool redirect_stderr;
+        EnvPairs environment;    /* [supervisord] environment, then the program's */
+        LogTarget stdout_target, stderr_target;
+        char *stdout_path, *stderr_path;
+        int64_t process_num;
+        int64_t numprocs;
+
+        bool fcgi;
+        char *fcgi_socket;       /* "tcp://host:port" or "unix:///path" */
+        char *fcgi_socket_owner; /* "user[:group]" */
+        bool has_fcgi_socket_mode;
+        unsigned fcgi_socket_mode;
+        int64_t fcgi_socket_backlog;   /* 0: not set */
+} Process;
+
+typedef struct Group {
+        char *name;              /* the target's instance */
+        int64_t priority;
+        const char *file;
+        unsigned line;
+        bool heterogeneous;      /* [group:x], else numprocs>1 */
+        char **instances;        /* members */
+} Group;
+
+typedef struct Model {
+        Process **procs;         /* in section order, then process_num */
+        size_t n_procs;
+        Group **groups;
+        size_t n_groups;
+        /* [supervisord] defaults for children */
+        int64_t minfds, minprocs;
+        bool has_minfds, has_minprocs;
+        unsigned sd_umask;
+        bool has_sd_umask;
+        char *sd_user;
+        unsigned n_skipped;      /* programs reported and left out */
+} Model;
+
+/* Builds the model; never fails as a whole: bad programs are logged and
+ * counted in n_skipped. */
+void model_build(const IniConfig *c, Model *m);
+void model_done(Model *m);

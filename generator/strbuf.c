@@ -1,0 +1,140 @@
+/* strbuf.c: growable strings and string vectors (see strbuf.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "strbuf.h"
+
+void *xmalloc(size_t n) {
+        void *p = malloc(n ? n : 1);
+        if (!p)
+                abort();
+        return p;
+}
+
+void *xcalloc(size_t n, size_t m) {
+        void *p = calloc(n ? n : 1, m ? m : 1);
+        if (!p)
+                abort();
+        return p;
+}
+
+void *xrealloc(void *p, size_t n) {
+        p = realloc(p, n ? n : 1);
+        if (!p)
+                abort();
+        return p;
+}
+
+char *xstrdup(const char *s) {
+        return xstrndup(s, strlen(s));
+}
+
+char *xstrndup(const char *s, size_t n) {
+        char *p = xmalloc(n + 1);
+        memcpy(p, s, n);
+        p[n] = 0;
+        return p;
+}
+
+char *xasprintf(const char *fmt, ...) {
+        _cleanup_sb_ StrBuf b = {0};
+        va_list ap;
+        va_start(ap, fmt);
+        sb_vaddf(&b, fmt, ap);
+        va_end(ap);
+        return sb_take(&b);
+}
+
+void sb_grow(StrBuf *b, size_t extra) {
+        if (b->len + extra + 1 <= b->cap)
+                return;
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        while (cap < b->len + extra + 1)
+                cap *= 2;
+        b->s = xrealloc(b->s, cap);
+        b->cap = cap;
+}
+
+void sb_addn(StrBuf *b, const char *s, size_t n) {
+        sb_grow(b, n);
+        memcpy(b->s + b->len, s, n);
+        b->len += n;
+        b->s[b->len] = 0;
+}
+
+void sb_add(StrBuf *b, const char *s) {
+        sb_addn(b, s, strlen(s));
+}
+
+void sb_addc(StrBuf *b, char c) {
+        sb_addn(b, &c, 1);
+}
+
+void sb_vaddf(StrBuf *b, const char *fmt, va_list ap) {
+        va_list aq;
+        va_copy(aq, ap);
+        int n = vsnprintf(NULL, 0, fmt, aq);
+        va_end(aq);
+        if (n < 0)
+                abort();
+        sb_grow(b, (size_t) n);
+        vsnprintf(b->s + b->len, (size_t) n + 1, fmt, ap);
+        b->len += (size_t) n;
+}
+
+void sb_addf(StrBuf *b, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        sb_vaddf(b, fmt, ap);
+        va_end(ap);
+}
+
+char *sb_take(StrBuf *b) {
+        char *s = b->s ? b->s : xstrdup("");
+        *b = (StrBuf) {0};
+        return s;
+}
+
+void sb_done(StrBuf *b) {
+        free(b->s);
+        *b = (StrBuf) {0};
+}
+
+size_t strv_length(char * const *v) {
+        size_t n = 0;
+        while (v && v[n])
+                n++;
+        return n;
+}
+
+char **strv_push(char **v, char *s) {
+        size_t n = strv_length(v);
+        v = xrealloc(v, (n + 2) * sizeof(char *));
+        v[n] = s;
+        v[n + 1] = NULL;
+        return v;
+}
+
+char **strv_free(char **v) {
+        for (size_t i = 0; v && v[i]; i++)
+                free(v[i]);
+        free(v);
+        return NULL;
+}
+
+bool strv_contains(char * const *v, const char *s) {
+        for (size_t i = 0; v && v[i]; i++)
+                if (strcmp(v[i], s) == 0)
+                        return true;
+        return false;
+}
+
+char *py_strip(char *s) {
+        while (py_isspace(*s))
+                s++;
+        size_t n = strlen(s);
+        while (n > 0 && py_isspace(s[n - 1]))
+                s[--n] = 0;
+        return s;
+}

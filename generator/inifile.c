@@ -230,8 +230,13 @@ static IniSection *config_add_section(IniConfig *c, const char *name, const char
         if (streq(name, "DEFAULT"))
                 return &c->defaults;
         IniSection *s = ini_config_find(c, name);
-        if (s)
-                return s;   /* strict=False: a repeated section merges */
+        if (s) {
+                /* strict=False: a repeated section merges, the last value of a key wins */
+                if (s->file != file)
+                        log_notice_at(file, line, "[%s] is also defined at %s:%u; supervisor merges the two, "
+                                      "the later value of a key wins.", name, s->file, s->line);
+                return s;
+        }
         s = xcalloc(1, sizeof *s);
         s->name = xstrdup(name);
         s->file = file;
@@ -258,9 +263,8 @@ static void reader_set_key(Reader *r, const char *name, const char *value) {
                 k = &r->cur->keys[r->cur->n_keys++];
                 *k = (IniKey) { .name = xstrdup(n) };
         } else {
-                if (k->file != r->file || r->cur != &r->config->defaults)
-                        log_debug_at(r->file, r->lineno, "'%s' set again in [%s] (first at %s:%u); the last value wins.",
-                                     n, r->cur->name ? r->cur->name : "DEFAULT", k->file, k->line);
+                log_debug_at(r->file, r->lineno, "'%s' set again in [%s] (before at %s:%u); the last value wins.", n,
+                             r->cur->name ? r->cur->name : "DEFAULT", k->file, k->line);
                 free(k->value);
         }
         k->value = xstrdup(value);

@@ -94,7 +94,42 @@ static void read_includes(Reading *rd, const char *file) {
         }
 }
 
-static void read_one(Reading *rd, const char *path, bool top_level) {
+/* Python's os.path.abspath(): absolute and lexically normalised, symlinks
+ * kept (supervisor's %(here)s of /etc/supervisor.d/x.ini is that directory
+ * even when x.ini links elsewhere). */
+static char *abspath(const char *path) {
+        _cleanup_free_ char *joined = NULL;
+        if (path[0] == '/')
+                joined = xstrdup(path);
+        else {
+                char cwd[PATH_MAX];
+                if (!getcwd(cwd, sizeof cwd))
+                        return xstrdup(path);
+                joined = xasprintf("%s/%s", cwd, path);
+        }
+        _cleanup_strv_free_ char **parts = NULL;
+        char *save = NULL;
+        for (char *c = strtok_r(joined, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+                if (streq(c, "."))
+                        continue;
+                if (streq(c, "..")) {
+                        size_t n = strv_length(parts);
+                        if (n > 0) {
+                                free(parts[n - 1]);
+                                parts[n - 1] = NULL;
+                        }
+                        continue;
+                }
+                parts = strv_push(parts, xstrdup(c));
+        }
+        StrBuf b = {0};
+        for (size_t i = 0; parts && parts[i]; i++)
+                sb_addf(&b, "/%s", parts[i]);
+        return b.s ? sb_take(&b) : xstrdup("/");
+}
+
+static void read_one(Reading *rd, const char *given, bool top_level) {
+        _cleanup_free_ char *path = abspath(given);
         char real[PATH_MAX];
         if (!realpath(path, real)) {
                 log_error_at(path, 0, "Failed to open: %s, skipping file.", strerror(errno));

@@ -481,18 +481,19 @@ static int build_program(Model *m, const IniConfig *c, const IniSection *s, cons
                 p->process_num = num;
                 p->numprocs = numprocs;
 
-                Expansions e = {0};
-                expansions_copy(&e, &common);
-                expansions_set_num(&e, "process_num", num);
-                expansions_set_num(&e, "numprocs", numprocs);
+                /* supervisor updates one dictionary in this loop: names a
+                 * process adds (process_num, ENV_ of its environment) stay
+                 * visible to the next one. */
+                Expansions *e = &common;
+                expansions_set_num(e, "process_num", num);
+                expansions_set_num(e, "numprocs", numprocs);
 
                 _cleanup_free_ char *env_exp = NULL;
                 EnvPairs prog_env = {0};
                 _cleanup_strv_free_ char **dropped = NULL;
-                if (expand_format(environment_str, &e, &env_exp, &error) < 0 ||
+                if (expand_format(environment_str, e, &env_exp, &error) < 0 ||
                     shlex_env_pairs(env_exp, &prog_env, &dropped, &error) < 0) {
                         ctx_fail(&x, env_key, "environment", error);
-                        expansions_done(&e);
                         goto out;
                 }
                 for (size_t i = 0; num == numprocs_start && dropped && dropped[i]; i++)
@@ -503,7 +504,7 @@ static int build_program(Model *m, const IniConfig *c, const IniSection *s, cons
                         env_pairs_set(&p->environment, env->sd_env.pairs[i].key, env->sd_env.pairs[i].value);
                 for (size_t i = 0; i < prog_env.n; i++) {
                         _cleanup_free_ char *ek = xasprintf("ENV_%s", prog_env.pairs[i].key);
-                        expansions_set_str(&e, ek, prog_env.pairs[i].value);
+                        expansions_set_str(e, ek, prog_env.pairs[i].value);
                         env_pairs_set(&p->environment, prog_env.pairs[i].key, prog_env.pairs[i].value);
                 }
                 env_pairs_done(&prog_env);
@@ -512,17 +513,16 @@ static int build_program(Model *m, const IniConfig *c, const IniSection *s, cons
                                 ctx_fail(&x, env_key, "environment",
                                          xasprintf("'%s' is not a variable name systemd accepts (letters, digits, '_')",
                                                    p->environment.pairs[i].key));
-                                expansions_done(&e);
-                                goto out;
+                                                                goto out;
                         }
 
-                int r = get(&x, "directory", NULL, &e, true, &p->directory, &k);
+                int r = get(&x, "directory", NULL, e, true, &p->directory, &k);
                 if (r >= 0 && p->directory && p->directory[0] != '/' && p->directory[0] != '~')
                         r = ctx_fail(&x, k, "directory", xasprintf("'%s' is not an absolute path", p->directory));
                 if (r >= 0)
-                        r = read_logfile(&x, "stdout", &e, num == numprocs_start, &p->stdout_target, &p->stdout_path);
+                        r = read_logfile(&x, "stdout", e, num == numprocs_start, &p->stdout_target, &p->stdout_path);
                 if (r >= 0)
-                        r = read_logfile(&x, "stderr", &e, num == numprocs_start, &p->stderr_target, &p->stderr_path);
+                        r = read_logfile(&x, "stderr", e, num == numprocs_start, &p->stderr_target, &p->stderr_path);
                 if (r >= 0 && p->redirect_stderr) {
                         if (p->stderr_target == LOG_TARGET_PATH && num == numprocs_start) {
                                 const IniKey *sk = ini_section_lookup(c, s, "stderr_logfile");
@@ -535,15 +535,14 @@ static int build_program(Model *m, const IniConfig *c, const IniSection *s, cons
                         p->stderr_path = NULL;
                 }
                 if (r >= 0)
-                        r = get(&x, "command", NULL, &e, true, &p->command, &k);
+                        r = get(&x, "command", NULL, e, true, &p->command, &k);
                 if (r >= 0 && !p->command)
                         r = ctx_fail(&x, NULL, "command",
                                      xasprintf("program section %s does not specify a command", s->name));
                 _cleanup_free_ char *name = NULL;
-                if (r >= 0 && expand_format(process_name, &e, &name, &error) < 0)
+                if (r >= 0 && expand_format(process_name, e, &name, &error) < 0)
                         r = ctx_fail(&x, pn_key, "process_name", error);
-                expansions_done(&e);
-                if (r < 0)
+                                if (r < 0)
                         goto out;
                 if (!*name || strchr(name, '/')) {
                         ctx_fail(&x, pn_key, "process_name",
@@ -623,7 +622,11 @@ static void read_supervisord(Model *m, const IniConfig *c, Env *env) {
         free(TAKE_PTR(v));
         (void) get(&x, "user", NULL, &e, true, &m->sd_user, &k);
         if (get(&x, "environment", "", &e, true, &v, &k) == 0) {
-                if (shlex_env_pairs(v, &env->sd_env, NULL, &error) < 0)
+                /* read_config() expands this value a second time */
+                _cleanup_free_ char *v2 = NULL;
+                if (expand_format(v, &e, &v2, &error) < 0)
+                        ctx_fail(&x, k, "environment", error);
+                else if (shlex_env_pairs(v2, &env->sd_env, NULL, &error) < 0)
                         ctx_fail(&x, k, "environment", error);
                 for (size_t i = 0; i < env->sd_env.n; i++) {
                         _cleanup_free_ char *ek = xasprintf("ENV_%s", env->sd_env.pairs[i].key);

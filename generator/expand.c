@@ -11,10 +11,19 @@
 #include "expand.h"
 #include "strbuf.h"
 
-static ExpandVar *find(const Expansions *e, const char *name) {
+static ExpandVar *find_own(const Expansions *e, const char *name) {
         for (size_t i = 0; i < e->n; i++)
                 if (streq(e->vars[i].name, name))
                         return &e->vars[i];
+        return NULL;
+}
+
+static const ExpandVar *find(const Expansions *e, const char *name) {
+        for (; e; e = e->parent) {
+                const ExpandVar *v = find_own(e, name);
+                if (v)
+                        return v;
+        }
         return NULL;
 }
 
@@ -23,7 +32,7 @@ const ExpandVar *expansions_get(const Expansions *e, const char *name) {
 }
 
 static ExpandVar *slot(Expansions *e, const char *name) {
-        ExpandVar *v = find(e, name);
+        ExpandVar *v = find_own(e, name);
         if (v) {
                 free(v->str);
                 v->str = NULL;
@@ -48,6 +57,8 @@ void expansions_set_num(Expansions *e, const char *name, long long value) {
 }
 
 void expansions_copy(Expansions *dst, const Expansions *src) {
+        if (src->parent)
+                expansions_copy(dst, src->parent);
         for (size_t i = 0; i < src->n; i++) {
                 if (src->vars[i].is_num)
                         expansions_set_num(dst, src->vars[i].name, src->vars[i].num);
@@ -70,13 +81,21 @@ static int cmp_str(const void *a, const void *b) {
 }
 
 char *expansions_names(const Expansions *e) {
-        _cleanup_free_ const char **names = xcalloc(e->n + 1, sizeof(char *));
-        for (size_t i = 0; i < e->n; i++)
-                names[i] = e->vars[i].name;
-        qsort(names, e->n, sizeof(char *), cmp_str);
+        size_t total = 0;
+        for (const Expansions *l = e; l; l = l->parent)
+                total += l->n;
+        _cleanup_free_ const char **names = xcalloc(total + 1, sizeof(char *));
+        size_t n = 0;
+        for (const Expansions *l = e; l; l = l->parent)
+                for (size_t i = 0; i < l->n; i++)
+                        names[n++] = l->vars[i].name;
+        qsort(names, n, sizeof(char *), cmp_str);
         _cleanup_sb_ StrBuf b = {0};
-        for (size_t i = 0; i < e->n; i++)
-                sb_addf(&b, "%s%s", i ? ", " : "", names[i]);
+        for (size_t i = 0; i < n; i++) {
+                if (i > 0 && streq(names[i], names[i - 1]))
+                        continue;   /* shadowed */
+                sb_addf(&b, "%s%s", b.len ? ", " : "", names[i]);
+        }
         return sb_take(&b);
 }
 

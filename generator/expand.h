@@ -18,9 +18,12 @@ typedef struct ExpandVar {
         bool is_num;
 } ExpandVar;
 
+/* A table of names; lookups fall through to parent (not owned), so a
+ * program's names can sit on top of the environment's without copying it. */
 typedef struct Expansions {
         ExpandVar *vars;
         size_t n;
+        const struct Expansions *parent;
 } Expansions;
 
 void expansions_set_str(Expansions *e, const char *name, const char *value);

@@ -65,11 +65,38 @@ char *ini_file_dir(const char *file) {
         return xstrndup(file, (size_t) (slash - file));
 }
 
+static size_t hash_name(const char *s) {
+        size_t h = 14695981039346656037u;   /* FNV-1a */
+        for (; *s; s++)
+                h = (h ^ (unsigned char) *s) * 1099511628211u;
+        return h;
+}
+
+/* The slot of name in the index: where it is, or the empty slot where it goes. */
+static size_t index_slot(const IniConfig *c, const char *name) {
+        size_t mask = c->index_cap - 1, i = hash_name(name) & mask;
+        while (c->index[i] && !streq(c->sections[c->index[i] - 1]->name, name))
+                i = (i + 1) & mask;
+        return i;
+}
+
+static void index_add(IniConfig *c, size_t pos) {
+        if ((c->n_sections + 1) * 2 > c->index_cap) {
+                free(c->index);
+                c->index_cap = c->index_cap ? c->index_cap * 2 : 64;
+                c->index = xcalloc(c->index_cap, sizeof(size_t));
+                for (size_t i = 0; i < c->n_sections; i++)
+                        if (i != pos)
+                                c->index[index_slot(c, c->sections[i]->name)] = i + 1;
+        }
+        c->index[index_slot(c, c->sections[pos]->name)] = pos + 1;
+}
+
 IniSection *ini_config_find(const IniConfig *c, const char *name) {
-        for (size_t i = 0; i < c->n_sections; i++)
-                if (streq(c->sections[i]->name, name))
-                        return c->sections[i];
-        return NULL;
+        if (!c->index_cap)
+                return NULL;
+        size_t i = index_slot(c, name);
+        return c->index[i] ? c->sections[c->index[i] - 1] : NULL;
 }
 
 static IniKey *section_find_key(const IniSection *s, const char *name) {
@@ -103,6 +130,7 @@ void ini_config_done(IniConfig *c) {
         for (size_t i = 0; i < c->n_files; i++)
                 free(c->files[i]);
         free(c->files);
+        free(c->index);
         *c = (IniConfig) {0};
 }
 
@@ -242,7 +270,9 @@ static IniSection *config_add_section(IniConfig *c, const char *name, const char
         s->file = file;
         s->line = line;
         c->sections = xrealloc(c->sections, (c->n_sections + 1) * sizeof *c->sections);
-        c->sections[c->n_sections++] = s;
+        c->sections[c->n_sections] = s;
+        index_add(c, c->n_sections);
+        c->n_sections++;
         return s;
 }
 

@@ -41,6 +41,8 @@ typedef struct IniConfig {
         IniSection defaults;
         char **files;            /* every file read, absolute paths */
         size_t n_files;
+        size_t *index;           /* hash of section names: position + 1, 0 = empty */
+        size_t index_cap;
 } IniConfig;
 
 /* Reads one file into the config, merging with what is there.  Returns 0

@@ -45,7 +45,7 @@ static int ctx_fail(const Ctx *x, const IniKey *k, const char *key, char *msg) {
  * replaced by the directory of the file that set it (expand_here()), then
  * "%"-expanded unless do_expand is false.  *ret is NULL when the key is
  * absent and def is NULL. */
-static int get(const Ctx *x, const char *key, const char *def, const Expansions *e, bool do_expand, char **ret,
+static int get(const Ctx *x, const char *key, const char *def, Expansions *e, bool do_expand, char **ret,
                const IniKey **ret_key) {
         const IniKey *k = ini_section_lookup(x->config, x->section, key);
         if (ret_key)
@@ -86,18 +86,16 @@ static int get(const Ctx *x, const char *key, const char *def, const Expansions 
                 return 0;
         }
         _cleanup_free_ char *error = NULL;
-        Expansions local = {0};
-        expansions_copy(&local, e);
-        expansions_set_str(&local, "here", here);
-        int r = expand_format(b.s ? b.s : "", &local, ret, &error);
-        expansions_done(&local);
+        /* "here" is always available; it is the only name that varies by key. */
+        expansions_set_str(e, "here", here);
+        int r = expand_format(b.s ? b.s : "", e, ret, &error);
         if (r < 0)
                 return ctx_fail(x, k, key, TAKE_PTR(error));
         return 0;
 }
 
 /* get() + a datatype conversion, for the many int/bool keys. */
-static int get_integer(const Ctx *x, const char *key, const char *def, const Expansions *e, int64_t *ret) {
+static int get_integer(const Ctx *x, const char *key, const char *def, Expansions *e, int64_t *ret) {
         _cleanup_free_ char *v = NULL;
         const IniKey *k;
         if (get(x, key, def, e, true, &v, &k) < 0)
@@ -108,7 +106,7 @@ static int get_integer(const Ctx *x, const char *key, const char *def, const Exp
         return 0;
 }
 
-static int get_boolean(const Ctx *x, const char *key, const char *def, const Expansions *e, bool *ret) {
+static int get_boolean(const Ctx *x, const char *key, const char *def, Expansions *e, bool *ret) {
         _cleanup_free_ char *v = NULL;
         const IniKey *k;
         if (get(x, key, def, e, true, &v, &k) < 0)
@@ -119,7 +117,7 @@ static int get_boolean(const Ctx *x, const char *key, const char *def, const Exp
         return 0;
 }
 
-static int get_byte_size(const Ctx *x, const char *key, const char *def, const Expansions *e) {
+static int get_byte_size(const Ctx *x, const char *key, const char *def, Expansions *e) {
         _cleanup_free_ char *v = NULL;
         const IniKey *k;
         if (get(x, key, def, e, true, &v, &k) < 0)
@@ -221,9 +219,13 @@ static int resolve_command(const Ctx *x, const IniKey *k, Process *p, const char
         return 0;
 }
 
-static int read_logfile(const Ctx *x, const char *which, const Expansions *e, bool warn, LogTarget *ret_target,
+static int read_logfile(const Ctx *x, const char *which, Expansions *e, bool warn, LogTarget *ret_target,
                         char **ret_path) {
-        _cleanup_free_ char *key = xasprintf("%s_logfile", which);
+        bool out = streq(which, "stdout");
+        const char *key = out ? "stdout_logfile" : "stderr_logfile";
+        const char *bkey = out ? "stdout_logfile_backups" : "stderr_logfile_backups";
+        const char *mkey = out ? "stdout_logfile_maxbytes" : "stderr_logfile_maxbytes";
+        const char *skey = out ? "stdout_syslog" : "stderr_syslog";
         _cleanup_free_ char *v = NULL;
         const IniKey *k;
         if (get(x, key, NULL, e, true, &v, &k) < 0)
@@ -244,9 +246,6 @@ static int read_logfile(const Ctx *x, const char *which, const Expansions *e, bo
                 if (t == LOG_TARGET_PATH)
                         *ret_path = TAKE_PTR(v2);
         }
-        _cleanup_free_ char *bkey = xasprintf("%s_logfile_backups", which);
-        _cleanup_free_ char *mkey = xasprintf("%s_logfile_maxbytes", which);
-        _cleanup_free_ char *skey = xasprintf("%s_syslog", which);
         int64_t backups;
         bool syslog;
         if (get_integer(x, bkey, "10", e, &backups) < 0 || get_byte_size(x, mkey, "50MB", e) < 0 ||
@@ -285,8 +284,7 @@ static int build_program(Model *m, const IniConfig *c, const IniSection *s, cons
                 return -EINVAL;
         }
 
-        Expansions common = {0};
-        expansions_copy(&common, &env->environ_exp);
+        Expansions common = { .parent = &env->environ_exp };
         expansions_set_str(&common, "program_name", program);
         expansions_set_str(&common, "host_node_name", env->host);
         expansions_set_str(&common, "group_name", group_name);
@@ -412,8 +410,7 @@ static int build_program(Model *m, const IniConfig *c, const IniSection *s, cons
 
         /* fcgi-program: the socket, read before the processes as supervisor does */
         if (fcgi) {
-                Expansions fe = {0};
-                expansions_copy(&fe, &env->environ_exp);
+                Expansions fe = { .parent = &env->environ_exp };
                 expansions_set_str(&fe, "program_name", program);
                 int r = get(&x, "socket_backlog", NULL, &fe, true, &v, &k);
                 if (r >= 0 && v && (dt_integer(v, &backlog, &error) < 0 || backlog < 1 || backlog > 65535)) {
@@ -590,8 +587,7 @@ static void read_supervisord(Model *m, const IniConfig *c, Env *env) {
         if (!s)
                 return;
         Ctx x = { .config = c, .section = s, .kind = "supervisord", .name = "supervisord" };
-        Expansions e = {0};
-        expansions_copy(&e, &env->environ_exp);
+        Expansions e = { .parent = &env->environ_exp };
         expansions_set_str(&e, "host_node_name", env->host);
         _cleanup_free_ char *v = NULL;
         const IniKey *k;
@@ -674,8 +670,7 @@ void model_build(const IniConfig *c, Model *m) {
                         continue;
                 }
                 x.name = gname;
-                Expansions e = {0};
-                expansions_copy(&e, &env.environ_exp);
+                Expansions e = { .parent = &env.environ_exp };
                 int64_t prio = 999;
                 const IniKey *pk;
                 int r = s->broken ? -EINVAL : 0;
@@ -722,8 +717,10 @@ void model_build(const IniConfig *c, Model *m) {
                                 size_t before = m->n_procs;
                                 if (build_program(m, c, ms, gname, prio, true, &env, !member) < 0)
                                         m->n_skipped++;
-                                for (size_t j = before; j < m->n_procs; j++)
+                                for (size_t j = before; j < m->n_procs; j++) {
                                         g->instances = strv_push(g->instances, xstrdup(m->procs[j]->instance));
+                                        m->procs[j]->target = g;
+                                }
                         }
                         if (!comma)
                                 break;
@@ -756,8 +753,7 @@ void model_build(const IniConfig *c, Model *m) {
                 const char *raw = strchr(s->name, ':') + 1;
                 /* The group (and its priority) of a plain program is itself. */
                 Ctx x = { .config = c, .section = s, .kind = fcgi ? "fcgi-program" : "program", .name = raw };
-                Expansions e = {0};
-                expansions_copy(&e, &env.environ_exp);
+                Expansions e = { .parent = &env.environ_exp };
                 int64_t prio = 999;
                 int r = get_integer(&x, "priority", "999", &e, &prio);
                 expansions_done(&e);
@@ -772,8 +768,10 @@ void model_build(const IniConfig *c, Model *m) {
                         g->priority = prio;
                         g->file = s->file;
                         g->line = s->line;
-                        for (size_t j = before; j < m->n_procs; j++)
+                        for (size_t j = before; j < m->n_procs; j++) {
                                 g->instances = strv_push(g->instances, xstrdup(m->procs[j]->instance));
+                                m->procs[j]->target = g;
+                        }
                         group_add(m, g);
                 }
         }

@@ -23,6 +23,7 @@ typedef struct Process {
         char *program;           /* program name (section name after "program:") */
         char *group;             /* group name (= program for a plain program) */
         const IniSection *section;
+        const struct Group *target;   /* the app@X.target it is PartOf=, if any */
         const char *file;        /* the section's file */
         unsigned line;
 

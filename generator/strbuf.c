@@ -72,14 +72,20 @@ void sb_addc(StrBuf *b, char c) {
 }
 
 void sb_vaddf(StrBuf *b, const char *fmt, va_list ap) {
+        /* Format into the room there is; only when that is too small grow
+         * and format again (most calls fit: one vsnprintf, not two). */
+        sb_grow(b, 64);
         va_list aq;
         va_copy(aq, ap);
-        int n = vsnprintf(NULL, 0, fmt, aq);
+        size_t room = b->cap - b->len;
+        int n = vsnprintf(b->s + b->len, room, fmt, aq);
         va_end(aq);
         if (n < 0)
                 abort();
-        sb_grow(b, (size_t) n);
-        vsnprintf(b->s + b->len, (size_t) n + 1, fmt, ap);
+        if ((size_t) n >= room) {
+                sb_grow(b, (size_t) n);
+                vsnprintf(b->s + b->len, (size_t) n + 1, fmt, ap);
+        }
         b->len += (size_t) n;
 }
 

@@ -89,13 +89,17 @@ char *unit_escape_instance(const char *s) {
         return sb_take(&b);
 }
 
-static int mkdir_parents(const char *path) {
-        _cleanup_free_ char *p = xstrdup(path);
-        for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
-                *s = 0;
-                if (mkdir(p, 0755) < 0 && errno != EEXIST)
-                        return -errno;
-                *s = '/';
+/* The parent of rel inside the output dir, created on first use.  Only the
+ * last component can be missing: the generator's directories exist. */
+static int ensure_parent(Output *o, const char *rel) {
+        const char *slash = strrchr(rel, '/');
+        if (!slash)
+                return 0;
+        _cleanup_free_ char *dir = xasprintf("%s/%.*s", o->dir, (int) (slash - rel), rel);
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+                int e = errno;
+                log_error("Failed to create directory '%s': %s", dir, strerror(e));
+                return -e;
         }
         return 0;
 }
@@ -106,16 +110,28 @@ static int output_file(Output *o, const char *rel, const char *content) {
                 o->n_written++;
                 return 0;
         }
-        _cleanup_free_ char *path = xasprintf("%s/%s", o->dir, rel);
-        int r = mkdir_parents(path);
+        int r = ensure_parent(o, rel);
         if (r < 0)
-                return log_error("Failed to create the directory of '%s': %s", path, strerror(-r)), r;
-        _cleanup_fclose_ FILE *f = fopen(path, "we");
-        if (!f)
-                { int e = errno; log_error("Failed to write '%s': %s", path, strerror(e)); return -e; }
-        fputs(content, f);
-        if (fflush(f) != 0 || ferror(f))
-                return log_error("Failed to write '%s': %s", path, strerror(errno)), -EIO;
+                return r;
+        _cleanup_free_ char *path = xasprintf("%s/%s", o->dir, rel);
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0) {
+                int e = errno;
+                log_error("Failed to write '%s': %s", path, strerror(e));
+                return -e;
+        }
+        size_t len = strlen(content);
+        for (size_t done = 0; done < len;) {
+                ssize_t n = write(fd, content + done, len - done);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        int e = n < 0 ? errno : EIO;
+                        log_error("Failed to write '%s': %s", path, strerror(e));
+                        return -e;
+                }
+                done += (size_t) n;
+        }
         o->n_written++;
         return 0;
 }
@@ -125,13 +141,18 @@ static int output_link(Output *o, const char *rel, const char *target) {
                 fprintf(o->dry, "# --- %s -> %s\n\n", rel, target);
                 return 0;
         }
-        _cleanup_free_ char *path = xasprintf("%s/%s", o->dir, rel);
-        int r = mkdir_parents(path);
+        int r = ensure_parent(o, rel);
         if (r < 0)
-                return log_error("Failed to create the directory of '%s': %s", path, strerror(-r)), r;
-        (void) unlink(path);
-        if (symlink(target, path) < 0)
-                { int e = errno; log_error("Failed to link '%s': %s", path, strerror(e)); return -e; }
+                return r;
+        _cleanup_free_ char *path = xasprintf("%s/%s", o->dir, rel);
+        if (symlink(target, path) < 0 && errno == EEXIST) {
+                (void) unlink(path);
+                if (symlink(target, path) < 0) {
+                        int e = errno;
+                        log_error("Failed to link '%s': %s", path, strerror(e));
+                        return -e;
+                }
+        }
         return 0;
 }
 
@@ -148,13 +169,6 @@ static int cmp_prio(const Process *a, const Process *b) {
         if (a->priority != b->priority)
                 return a->priority < b->priority ? -1 : 1;
         return 0;
-}
-
-static const Group *group_of(const Model *m, const Process *p) {
-        for (size_t i = 0; i < m->n_groups; i++)
-                if (strv_contains(m->groups[i]->instances, p->instance))
-                        return m->groups[i];
-        return NULL;
 }
 
 static void write_exec(StrBuf *b, char **argv) {
@@ -187,7 +201,85 @@ static void write_output(StrBuf *b, const char *setting, LogTarget t, const char
         sb_addf(b, "%s=journal\n", setting);
 }
 
-static int write_process(Output *o, const Model *m, size_t idx, char **escaped) {
+/* supervisor starts processes by (group priority, priority).  systemd
+ * orders only what is in one transaction, and listing every lower-priority
+ * process in each unit would be quadratic.  So each level gets a barrier
+ * target, apps-priority@G.P.target, ordered after the level's processes and
+ * after (and wanting) the barrier below; a process wants and orders after the
+ * barrier of the level below its own.  Ordering then holds transitively for
+ * whatever subset is being started, in linear size.  The barriers are PartOf=
+ * apps.target so that stopping it stops them too and keeps the reverse order. */
+typedef struct Levels {
+        const Process **first;   /* a representative process per level, sorted */
+        size_t n;
+} Levels;
+
+static char *level_name(const Model *m, const Levels *l, size_t k) {
+        (void) m;
+        return xasprintf("apps-priority@%lld.%lld.target", (long long) l->first[k]->group_priority,
+                         (long long) l->first[k]->priority);
+}
+
+static int cmp_proc_ptr(const void *a, const void *b) {
+        return cmp_prio(*(const Process * const *) a, *(const Process * const *) b);
+}
+
+static void levels_build(const Model *m, Levels *l, size_t *level) {
+        _cleanup_free_ const Process **sorted = xcalloc(m->n_procs + 1, sizeof(Process *));
+        for (size_t i = 0; i < m->n_procs; i++)
+                sorted[i] = m->procs[i];
+        qsort(sorted, m->n_procs, sizeof(Process *), cmp_proc_ptr);
+        l->first = xcalloc(m->n_procs + 1, sizeof(Process *));
+        l->n = 0;
+        for (size_t i = 0; i < m->n_procs; i++)
+                if (l->n == 0 || cmp_prio(l->first[l->n - 1], sorted[i]) != 0)
+                        l->first[l->n++] = sorted[i];
+        for (size_t i = 0; i < m->n_procs; i++) {
+                /* binary search for the level of process i */
+                size_t lo = 0, hi = l->n;
+                while (hi - lo > 1) {
+                        size_t mid = (lo + hi) / 2;
+                        if (cmp_prio(l->first[mid], m->procs[i]) <= 0)
+                                lo = mid;
+                        else
+                                hi = mid;
+                }
+                level[i] = lo;
+        }
+}
+
+static int write_priority_levels(Output *o, const Model *m, const Levels *l, const size_t *level, char **escaped) {
+        if (l->n < 2)
+                return 0;
+        for (size_t k = 0; k + 1 < l->n; k++) {   /* the top level needs no barrier */
+                _cleanup_sb_ StrBuf b = {0};
+                _cleanup_free_ char *name = level_name(m, l, k);
+                sb_addf(&b, "# Automatically generated by unitcorn-generator: ordering barrier for supervisor priority %lld (group priority %lld).\n",
+                        (long long) l->first[k]->priority, (long long) l->first[k]->group_priority);
+                sb_add(&b, "\n[Unit]\nDescription=supervisor programs of priority up to ");
+                sb_addf(&b, "%lld.%lld\nPartOf=apps.target\n", (long long) l->first[k]->group_priority,
+                        (long long) l->first[k]->priority);
+                if (k > 0) {
+                        _cleanup_free_ char *below = level_name(m, l, k - 1);
+                        sb_addf(&b, "Wants=%s\nAfter=%s\n", below, below);
+                }
+                size_t n = 0;
+                for (size_t i = 0; i < m->n_procs; i++) {
+                        if (level[i] != k)
+                                continue;
+                        sb_add(&b, n % 8 == 0 ? (n ? "\nAfter=" : "After=") : " ");
+                        sb_addf(&b, "app@%s.service", escaped[i]);
+                        n++;
+                }
+                sb_addc(&b, '\n');
+                int r = output_file(o, name, b.s);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int write_process(Output *o, const Model *m, size_t idx, char **escaped, const Levels *levels, const size_t *level) {
         const Process *p = m->procs[idx];
         _cleanup_sb_ StrBuf b = {0};
         _cleanup_free_ char *what = xasprintf("supervisor [%s], process %s", p->section->name, p->name);
@@ -196,22 +288,17 @@ static int write_process(Output *o, const Model *m, size_t idx, char **escaped) 
         sb_add(&b, "\n[Unit]\nSourcePath=");
         unit_append_specifier_safe(&b, p->file);
         sb_addc(&b, '\n');
-        const Group *g = group_of(m, p);
+        const Group *g = p->target;
         if (g) {
                 _cleanup_free_ char *ge = unit_escape_instance(g->name);
                 sb_addf(&b, "PartOf=app@%s.target\n", ge);
         }
-        /* priority: start after every process that supervisor starts earlier */
-        size_t n_after = 0;
-        for (size_t i = 0; i < m->n_procs; i++) {
-                if (cmp_prio(m->procs[i], p) >= 0)
-                        continue;
-                sb_add(&b, n_after % 8 == 0 ? (n_after ? "\nAfter=" : "After=") : " ");
-                sb_addf(&b, "app@%s.service", escaped[i]);
-                n_after++;
+        /* priority: after every process supervisor starts earlier, through
+         * the barrier target of the level below (see write_priority_levels) */
+        if (levels && levels->n > 1 && level[idx] > 0) {
+                _cleanup_free_ char *below = level_name(m, levels, level[idx] - 1);
+                sb_addf(&b, "Wants=%s\nAfter=%s\n", below, below);
         }
-        if (n_after)
-                sb_addc(&b, '\n');
         if (p->autorestart != AUTORESTART_FALSE) {
                 if (p->startsecs <= 0)
                         /* never "started too quickly": supervisor retries forever */
@@ -378,6 +465,10 @@ int unit_write_model(Output *o, const Model *m) {
         for (size_t i = 0; i < m->n_procs; i++)
                 escaped[i] = unit_escape_instance(m->procs[i]->instance);
 
+        Levels levels = {0};
+        _cleanup_free_ size_t *level = xcalloc(m->n_procs + 1, sizeof(size_t));
+        levels_build(m, &levels, level);
+
         _cleanup_strv_free_ char **sockets = NULL;
         for (size_t i = 0; i < m->n_procs; i++) {
                 const Process *p = m->procs[i];
@@ -386,7 +477,7 @@ int unit_write_model(Output *o, const Model *m) {
                                      p->instance, UNIT_NAME_MAX);
                         continue;
                 }
-                int r = write_process(o, m, i, escaped);
+                int r = write_process(o, m, i, escaped, &levels, level);
                 if (r < 0) {
                         ret = r;
                         continue;
@@ -420,6 +511,11 @@ int unit_write_model(Output *o, const Model *m) {
                 if (r < 0)
                         ret = r;
         }
+
+        int r = write_priority_levels(o, m, &levels, level, escaped);
+        if (r < 0)
+                ret = r;
+        free(levels.first);
 
         _cleanup_free_ char *target = xasprintf("%s/apps.target", o->unitdir);
         (void) output_link(o, "multi-user.target.wants/apps.target", target);

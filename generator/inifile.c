@@ -203,6 +203,10 @@ static size_t utf8_len(const unsigned char *p, size_t left) {
 static bool line_is_clean(Reader *r, const char *line, size_t len) {
         const unsigned char *p = (const unsigned char *) line;
         for (size_t i = 0; i < len;) {
+                if ((p[i] >= 0x20 && p[i] < 0x7f) || p[i] == '\t') {
+                        i++;   /* plain ASCII: the common case */
+                        continue;
+                }
                 uint32_t cp;
                 if (unicode_space_at(p + i, len - i, &cp) > 0) {
                         char what[160];
@@ -260,7 +264,7 @@ static IniSection *config_add_section(IniConfig *c, const char *name, const char
         IniSection *s = ini_config_find(c, name);
         if (s) {
                 /* strict=False: a repeated section merges, the last value of a key wins */
-                if (s->file != file)
+                if (s->file != file && !streq(name, "include"))
                         log_notice_at(file, line, "[%s] is also defined at %s:%u; supervisor merges the two, "
                                       "the later value of a key wins.", name, s->file, s->line);
                 return s;

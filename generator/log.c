@@ -59,10 +59,11 @@ unsigned log_n_warnings(void) {
 }
 
 int log_at(int prio, const char *file, unsigned line, const char *fmt, ...) {
+        /* counted atomically: unit writing may run on two threads */
         if (prio <= LOG_ERR)
-                n_errors++;
+                __atomic_fetch_add(&n_errors, 1, __ATOMIC_RELAXED);
         else if (prio == LOG_WARNING)
-                n_warnings++;
+                __atomic_fetch_add(&n_warnings, 1, __ATOMIC_RELAXED);
         if (prio > max_level)
                 return -EINVAL;
 

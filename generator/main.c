@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <dirent.h>
 
@@ -212,7 +213,14 @@ static void help(void) {
                DEFAULT_CONFIG_DIRS);
 }
 
+static double now_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec / 1e6;
+}
+
 int main(int argc, char **argv) {
+        double t0 = now_ms();
         log_setup();
 
         bool dry_run = false;
@@ -244,8 +252,10 @@ int main(int argc, char **argv) {
                         read_path(&rd, d, false);
         }
 
+        double t1 = now_ms();
         Model m = {0};
         model_build(&rd.config, &m);
+        double t2 = now_ms();
 
         const char *unitdir = getenv("UNITCORN_UNITDIR");
         Output o = {
@@ -255,7 +265,11 @@ int main(int argc, char **argv) {
                 .unitdir = unitdir && *unitdir ? unitdir : UNITCORN_UNITDIR,
         };
         int r = unit_write_model(&o, &m);
+        double t3 = now_ms();
         log_debug("%zu process(es) generated, %u program(s) skipped.", m.n_procs, m.n_skipped);
+        /* UNITCORN_TIMING=1: phase times, for tests/bench (debug logging itself costs time) */
+        if (getenv("UNITCORN_TIMING"))
+                log_notice("Time: reading %.2f ms, model %.2f ms, writing %.2f ms.", t1 - t0, t2 - t1, t3 - t2);
 
         unsigned errors = log_n_errors();
         model_done(&m);

@@ -55,7 +55,7 @@ static int get(const Ctx *x, const char *key, const char *def, Expansions *e, bo
                         *ret = NULL;
                         return 0;
                 }
-                if (!do_expand) {
+                if (!do_expand || !strchr(def, '%')) {
                         *ret = xstrdup(def);
                         return 0;
                 }
@@ -65,6 +65,11 @@ static int get(const Ctx *x, const char *key, const char *def, Expansions *e, bo
                 return 0;
         }
 
+        /* Most values hold no '%' at all: nothing to replace or expand. */
+        if (!strchr(k->value, '%')) {
+                *ret = xstrdup(k->value);
+                return 0;
+        }
         _cleanup_sb_ StrBuf b = {0};
         /* From a [DEFAULT] key, "here" is the directory of the section's file. */
         const char *src = k->file;
@@ -165,7 +170,58 @@ void model_done(Model *m) {
                 group_free(m->groups[i]);
         free(m->groups);
         free(m->sd_user);
+        free(m->by_instance);
         *m = (Model) {0};
+}
+
+static size_t hash_str(const char *s) {
+        size_t h = 14695981039346656037u;   /* FNV-1a */
+        for (; *s; s++)
+                h = (h ^ (unsigned char) *s) * 1099511628211u;
+        return h;
+}
+
+static size_t instance_slot(const Model *m, const char *instance) {
+        size_t mask = m->by_instance_cap - 1, i = hash_str(instance) & mask;
+        while (m->by_instance[i] && !streq(m->by_instance[i]->instance, instance))
+                i = (i + 1) & mask;
+        return i;
+}
+
+static const Process *instance_find(const Model *m, const char *instance) {
+        return m->by_instance_cap ? m->by_instance[instance_slot(m, instance)] : NULL;
+}
+
+static void instance_add(Model *m, Process *p) {
+        if (m->n_procs * 2 > m->by_instance_cap) {
+                size_t cap = m->by_instance_cap ? m->by_instance_cap : 64;
+                while (m->n_procs * 2 > cap)
+                        cap *= 2;
+                Process **old = m->by_instance;
+                size_t old_cap = m->by_instance_cap;
+                m->by_instance = xcalloc(cap, sizeof(Process *));
+                m->by_instance_cap = cap;
+                for (size_t i = 0; i < old_cap; i++)
+                        if (old[i])
+                                m->by_instance[instance_slot(m, old[i]->instance)] = old[i];
+                free(old);
+        }
+        m->by_instance[instance_slot(m, p->instance)] = p;
+}
+
+/* name_to_uid(), remembered: NSS reads /etc/passwd afresh on every call. */
+static bool user_exists(const char *user, bool *ret_numeric) {
+        static char **known = NULL;
+        int64_t uid;
+        bool numeric = dt_integer(user, &uid, NULL) == 0;
+        *ret_numeric = numeric;
+        if (strv_contains(known, user))
+                return true;
+        struct passwd *pw = numeric ? getpwuid((uid_t) uid) : getpwnam(user);
+        if (!pw)
+                return false;
+        known = strv_push(known, xstrdup(user));
+        return true;
 }
 
 /* Environment names systemd's Environment= accepts. */
@@ -176,6 +232,42 @@ static bool env_name_ok(const char *s) {
                 if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_'))
                         return false;
         return true;
+}
+
+/* Bare command names, looked up once per (PATH, name). */
+typedef struct Lookup {
+        char *path, *name, *found;
+} Lookup;
+static Lookup *lookups;
+static size_t n_lookups;
+
+static char *lookup_cached(const char *path, const char *name) {
+        for (size_t i = 0; i < n_lookups; i++)
+                if (streq(lookups[i].name, name) && streq(lookups[i].path, path))
+                        return xstrdup(lookups[i].found);
+        return NULL;
+}
+
+static void remember_lookup(const char *path, const char *name, const char *found) {
+        for (size_t i = 0; i < n_lookups; i++)
+                if (streq(lookups[i].name, name) && streq(lookups[i].path, path))
+                        return;
+        lookups = xrealloc(lookups, (n_lookups + 1) * sizeof *lookups);
+        lookups[n_lookups++] = (Lookup) { xstrdup(path), xstrdup(name), xstrdup(found) };
+}
+
+/* supervisor's get_execv_args(): the first PATH entry where the name exists
+ * (we also want a regular file: a directory cannot be executed). */
+static char *path_lookup(const char *search, const char *prog) {
+        _cleanup_free_ char *path = xstrdup(search);
+        char *save = NULL;
+        for (char *dir = strtok_r(path, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+                _cleanup_free_ char *cand = xstrjoin(dir, "/", prog, NULL);
+                struct stat st;
+                if (cand[0] == '/' && stat(cand, &st) == 0 && S_ISREG(st.st_mode))
+                        return TAKE_PTR(cand);
+        }
+        return NULL;
 }
 
 /* Splits command= and makes argv[0] a path systemd can execute, doing at
@@ -191,14 +283,12 @@ static int resolve_command(const Ctx *x, const IniKey *k, Process *p, const char
 
         const char *prog = argv[0];
         if (!strchr(prog, '/')) {
-                _cleanup_free_ char *path = xstrdup(path_env && *path_env ? path_env : DEFAULT_PATH);
-                char *found = NULL, *save = NULL;
-                for (char *dir = strtok_r(path, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
-                        _cleanup_free_ char *cand = xasprintf("%s/%s", dir, prog);
-                        struct stat st;
-                        if (cand[0] == '/' && stat(cand, &st) == 0 && S_ISREG(st.st_mode))
-                                found = TAKE_PTR(cand);
-                }
+                const char *search = path_env && *path_env ? path_env : DEFAULT_PATH;
+                char *found = lookup_cached(search, prog);
+                if (!found)
+                        found = path_lookup(search, prog);
+                if (found)
+                        remember_lookup(search, prog, found);
                 if (!found)
                         return ctx_fail(x, k, "command",
                                         xasprintf("can't find command '%s' in PATH=%s", prog,
@@ -270,6 +360,7 @@ typedef struct Env {
 static int build_program(Model *m, const IniConfig *c, const IniSection *s, const char *group_name,
                          int64_t group_priority, bool in_group, const Env *env, bool fcgi) {
         const char *raw_name = strchr(s->name, ':') + 1;
+        size_t first_new = m->n_procs;
         char *error = NULL;
         _cleanup_free_ char *program = NULL;
         Ctx x = { .config = c, .section = s, .kind = fcgi ? "fcgi-program" : "program", .name = raw_name };
@@ -353,13 +444,10 @@ static int build_program(Model *m, const IniConfig *c, const IniSection *s, cons
         if (!t.user && m->sd_user)
                 t.user = xstrdup(m->sd_user);
         if (t.user) {
-                /* name_to_uid(): a name, or a number that names a user */
-                int64_t uid;
-                struct passwd *pw = dt_integer(t.user, &uid, NULL) == 0 ? getpwuid((uid_t) uid) : getpwnam(t.user);
-                if (!pw) {
+                bool numeric;
+                if (!user_exists(t.user, &numeric)) {
                         ctx_fail(&x, k, "user",
-                                 xasprintf(dt_integer(t.user, &uid, NULL) == 0 ? "Invalid user id %s" : "Invalid user name %s",
-                                           t.user));
+                                 xasprintf(numeric ? "Invalid user id %s" : "Invalid user name %s", t.user));
                         goto out;
                 }
         }
@@ -500,7 +588,7 @@ static int build_program(Model *m, const IniConfig *c, const IniSection *s, cons
                 for (size_t i = 0; i < env->sd_env.n; i++)
                         env_pairs_set(&p->environment, env->sd_env.pairs[i].key, env->sd_env.pairs[i].value);
                 for (size_t i = 0; i < prog_env.n; i++) {
-                        _cleanup_free_ char *ek = xasprintf("ENV_%s", prog_env.pairs[i].key);
+                        _cleanup_free_ char *ek = xstrjoin("ENV_", prog_env.pairs[i].key, NULL);
                         expansions_set_str(e, ek, prog_env.pairs[i].value);
                         env_pairs_set(&p->environment, prog_env.pairs[i].key, prog_env.pairs[i].value);
                 }
@@ -552,7 +640,7 @@ static int build_program(Model *m, const IniConfig *c, const IniSection *s, cons
                 if (resolve_command(&x, k, p, path_env) < 0)
                         goto out;
                 p->name = TAKE_PTR(name);
-                p->instance = in_group ? xasprintf("%s:%s", group_name, p->name) : xstrdup(p->name);
+                p->instance = in_group ? xstrjoin(group_name, ":", p->name, NULL) : xstrdup(p->name);
                 if (fcgi) {
                         p->fcgi = true;
                         p->fcgi_socket = xstrdup(sock);
@@ -562,21 +650,31 @@ static int build_program(Model *m, const IniConfig *c, const IniSection *s, cons
                         p->fcgi_socket_backlog = backlog;
                 }
 
-                /* Two programs may not produce the same unit. */
-                for (size_t i = 0; i < m->n_procs; i++)
-                        if (streq(m->procs[i]->instance, p->instance)) {
-                                log_error_at(s->file, s->line,
-                                             "process name '%s' of [%s] is already used by [%s] at %s:%u, skipping %s '%s'.",
-                                             p->instance, s->name, m->procs[i]->section->name, m->procs[i]->file,
-                                             m->procs[i]->line, x.kind, program);
-                                goto out;
-                        }
+                /* Two processes may not produce the same unit. */
+                const Process *dup = instance_find(m, p->instance);
+                for (size_t i = first_new; !dup && i < m->n_procs; i++)
+                        if (streq(m->procs[i]->instance, p->instance))
+                                dup = m->procs[i];
+                if (dup) {
+                        log_error_at(s->file, s->line,
+                                     "process name '%s' of [%s] is already used by [%s] at %s:%u, skipping %s '%s'.",
+                                     p->instance, s->name, dup->section->name, dup->file, dup->line, x.kind, program);
+                        goto out;
+                }
                 m->procs = xrealloc(m->procs, (m->n_procs + 1) * sizeof *m->procs);
                 m->procs[m->n_procs++] = TAKE_PTR(p);
         }
         log_debug_at(s->file, s->line, "Read [%s]: %lld process(es).", s->name, (long long) numprocs);
+        for (size_t i = first_new; i < m->n_procs; i++)
+                instance_add(m, m->procs[i]);
         ret = 0;
 out:
+        if (ret < 0) {
+                /* the program is skipped whole: drop the processes it made */
+                for (size_t i = first_new; i < m->n_procs; i++)
+                        process_free(m->procs[i]);
+                m->n_procs = first_new;
+        }
         free(t.user);
         expansions_done(&common);
         return ret;

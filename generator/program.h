@@ -79,6 +79,8 @@ typedef struct Model {
         bool has_sd_umask;
         char *sd_user;
         unsigned n_skipped;      /* programs reported and left out */
+        Process **by_instance;   /* hash of procs by instance, open addressing */
+        size_t by_instance_cap;
 } Model;
 
 /* Builds the model; never fails as a whole: bad programs are logged and

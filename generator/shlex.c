@@ -66,10 +66,20 @@ int shlex_split(const char *s, char ***ret, char **ret_error) {
         return 0;
 }
 
-/* Non-posix shlex.shlex with supervisor's wordchars. */
+/* Non-posix shlex.shlex with supervisor's wordchars: ASCII letters, digits,
+ * '_' and "/.+-():". */
 static bool is_wordchar(char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-               c == '_' || strchr("/.+-():", c) != NULL;
+        unsigned char u = (unsigned char) c;
+        if ((u | 0x20) >= 'a' && (u | 0x20) <= 'z')
+                return true;
+        if (u >= '0' && u <= '9')
+                return true;
+        switch (u) {
+        case '_': case '/': case '.': case '+': case '-': case '(': case ')': case ':':
+                return true;
+        default:
+                return false;
+        }
 }
 
 /* One "character" as Python sees it: a whole UTF-8 sequence. */
@@ -86,65 +96,61 @@ typedef struct Lexer {
         const char *p;
 } Lexer;
 
+static void skip_line(Lexer *lx) {
+        const char *nl = strchr(lx->p, '\n');
+        lx->p = nl ? nl + 1 : lx->p + strlen(lx->p);
+}
+
 /* Returns 1 with a token, 0 at the end, -EINVAL on an open quote. */
 static int lexer_next(Lexer *lx, char **ret) {
         _cleanup_sb_ StrBuf tok = {0};
-        char state = ' ';
+        /* state ' ': between tokens */
         for (;;) {
-                const char *p = lx->p;
-                char c = *p;
-                if (state == ' ') {
-                        if (!c)
-                                return 0;
-                        lx->p += char_len(p);
-                        if (is_ws(c))
-                                continue;
-                        if (c == '#') {
-                                /* readline(): the rest of the line goes */
-                                while (*lx->p && *lx->p != '\n')
-                                        lx->p++;
-                                if (*lx->p)
-                                        lx->p++;
-                                continue;
-                        }
-                        sb_addn(&tok, p, char_len(p));
-                        if (is_wordchar(c))
-                                state = 'a';
-                        else if (c == '\'' || c == '"')
-                                state = c;
-                        else
-                                break;   /* a single punctuation character */
-                } else if (state == 'a') {
-                        if (!c)
-                                break;
-                        if (is_ws(c)) {
-                                lx->p++;
-                                break;
-                        }
-                        if (c == '#') {
-                                /* non-posix: the comment is skipped and the
-                                 * word goes on after the newline */
-                                while (*lx->p && *lx->p != '\n')
-                                        lx->p++;
-                                if (*lx->p)
-                                        lx->p++;
-                                continue;
-                        }
-                        if (is_wordchar(c) || c == '\'' || c == '"') {
-                                sb_addc(&tok, c);
-                                lx->p++;
-                                continue;
-                        }
-                        break;   /* pushed back: starts the next token */
-                } else {
-                        if (!c)
-                                return -EINVAL;
-                        size_t n = char_len(p);
-                        sb_addn(&tok, p, n);
-                        lx->p += n;
-                        if (c == state)
-                                break;
+                char c = *lx->p;
+                if (!c)
+                        return 0;
+                if (is_ws(c)) {
+                        lx->p++;
+                        continue;
                 }
+                if (c == '#') {
+                        skip_line(lx);   /* readline(): the rest of the line goes */
+                        continue;
+                }
+                break;
+        }
+        const char *start = lx->p;
+        char c = *start;
+        if (c == '\'' || c == '"') {
+                /* a quoted token, quotes included (non-posix) */
+                const char *close = strchr(start + 1, c);
+                if (!close)
+                        return -EINVAL;
+                lx->p = close + 1;
+                *ret = xstrndup(start, (size_t) (lx->p - start));
+                return 1;
+        }
+        if (!is_wordchar(c)) {
+                /* a single punctuation character */
+                size_t n = char_len(start);
+                lx->p += n;
+                *ret = xstrndup(start, n);
+                return 1;
+        }
+        /* state 'a': a word; quotes are word characters here (non-posix), a
+         * comment is skipped and the word goes on after the newline */
+        for (;;) {
+                const char *run = lx->p;
+                while (is_wordchar(*lx->p) || *lx->p == '\'' || *lx->p == '"')
+                        lx->p++;
+                sb_addn(&tok, run, (size_t) (lx->p - run));
+                if (*lx->p == '#') {
+                        skip_line(lx);
+                        continue;
+                }
+                if (is_ws(*lx->p))
+                        lx->p++;
+                break;   /* end, whitespace, or punctuation pushed back */
         }
         *ret = sb_take(&tok);
         return 1;
@@ -179,6 +185,7 @@ void env_pairs_done(EnvPairs *p) {
 
 int shlex_env_pairs(const char *s, EnvPairs *ret, char ***ret_dropped, char **ret_error) {
         _cleanup_strv_free_ char **tokens = NULL;
+        size_t n = 0, cap = 0;
         Lexer lx = { s };
         for (;;) {
                 char *t = NULL;
@@ -190,10 +197,13 @@ int shlex_env_pairs(const char *s, EnvPairs *ret, char ***ret_dropped, char **re
                 }
                 if (r == 0)
                         break;
-                tokens = strv_push(tokens, t);
+                if (n + 2 > cap) {
+                        cap = cap ? cap * 2 : 16;
+                        tokens = xrealloc(tokens, cap * sizeof(char *));
+                }
+                tokens[n++] = t;
+                tokens[n] = NULL;
         }
-
-        size_t n = strv_length(tokens);
         EnvPairs pairs = {0};
         _cleanup_strv_free_ char **dropped = NULL;
         for (size_t i = 0; i < n; i += 4) {

@@ -67,10 +67,6 @@ void sb_add(StrBuf *b, const char *s) {
         sb_addn(b, s, strlen(s));
 }
 
-void sb_addc(StrBuf *b, char c) {
-        sb_addn(b, &c, 1);
-}
-
 void sb_vaddf(StrBuf *b, const char *fmt, va_list ap) {
         /* Format into the room there is; only when that is too small grow
          * and format again (most calls fit: one vsnprintf, not two). */
@@ -94,6 +90,36 @@ void sb_addf(StrBuf *b, const char *fmt, ...) {
         va_start(ap, fmt);
         sb_vaddf(b, fmt, ap);
         va_end(ap);
+}
+
+void sb_addv(StrBuf *b, ...) {
+        va_list ap;
+        va_start(ap, b);
+        for (const char *s = va_arg(ap, const char *); s; s = va_arg(ap, const char *))
+                sb_add(b, s);
+        va_end(ap);
+}
+
+void sb_addi(StrBuf *b, long long v) {
+        char buf[24], *p = buf + sizeof buf;
+        unsigned long long u = v < 0 ? 0ull - (unsigned long long) v : (unsigned long long) v;
+        do
+                *--p = (char) ('0' + u % 10);
+        while (u /= 10);
+        if (v < 0)
+                *--p = '-';
+        sb_addn(b, p, (size_t) (buf + sizeof buf - p));
+}
+
+char *xstrjoin(const char *first, ...) {
+        StrBuf b = {0};
+        sb_add(&b, first);
+        va_list ap;
+        va_start(ap, first);
+        for (const char *s = va_arg(ap, const char *); s; s = va_arg(ap, const char *))
+                sb_add(&b, s);
+        va_end(ap);
+        return sb_take(&b);
 }
 
 char *sb_take(StrBuf *b) {

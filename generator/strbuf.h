@@ -18,9 +18,17 @@ typedef struct StrBuf {
 void sb_grow(StrBuf *b, size_t extra);
 void sb_addn(StrBuf *b, const char *s, size_t n);
 void sb_add(StrBuf *b, const char *s);
-void sb_addc(StrBuf *b, char c);
+static inline void sb_addc(StrBuf *b, char c) {
+        if (b->len + 2 > b->cap)
+                sb_grow(b, 1);
+        b->s[b->len++] = c;
+        b->s[b->len] = 0;
+}
 void sb_addf(StrBuf *b, const char *fmt, ...) _printf_(2, 3);
 void sb_vaddf(StrBuf *b, const char *fmt, va_list ap) _printf_(2, 0);
+/* Appends each string up to a NULL: the cheap form of sb_addf("%s%s..."). */
+void sb_addv(StrBuf *b, ...) __attribute__((sentinel));
+void sb_addi(StrBuf *b, long long v);
 char *sb_take(StrBuf *b);          /* returns "" rather than NULL when empty */
 void sb_done(StrBuf *b);
 static inline void sb_donep(StrBuf *b) { sb_done(b); }
@@ -32,6 +40,8 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) _printf_(1, 2);
+/* The strings up to a NULL, concatenated. */
+char *xstrjoin(const char *first, ...) __attribute__((sentinel));
 
 /* String vectors: char **, NULL-terminated. */
 size_t strv_length(char * const *v);

@@ -36,6 +36,8 @@ typedef struct Output {
         FILE *dry;            /* where --dry-run prints */
         const char *unitdir;  /* where app@.service etc. are installed (symlink targets) */
         unsigned n_written;
+        int dir_fd;           /* dir, opened by unit_write_model() */
+        char **wants_dirs;    /* *.wants directories already made */
 } Output;
 
 /* Writes everything for the model.  Returns the number of units written,

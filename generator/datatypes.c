@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <pwd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "datatypes.h"
 #include "strbuf.h"
@@ -227,7 +229,33 @@ int dt_process_name(const char *s, char **ret, char **ret_error) {
         return 0;
 }
 
-int dt_logfile(const char *s, LogTarget *ret, char **ret_error) {
+char *dt_expanduser(const char *s) {
+        if (s[0] != '~')
+                return xstrdup(s);
+        const char *rest = strchr(s, '/');
+        size_t ulen = rest ? (size_t) (rest - s - 1) : strlen(s + 1);
+        const char *home = NULL;
+        if (ulen == 0) {
+                home = getenv("HOME");
+                if (!home || !*home) {
+                        struct passwd *pw = getpwuid(getuid());
+                        home = pw ? pw->pw_dir : NULL;
+                }
+        } else {
+                _cleanup_free_ char *user = xstrndup(s + 1, ulen);
+                struct passwd *pw = getpwnam(user);
+                home = pw ? pw->pw_dir : NULL;
+        }
+        if (!home)
+                return xstrdup(s);
+        /* Python strips a trailing '/' of the home directory ("/" stays "") */
+        size_t hlen = strlen(home);
+        while (hlen > 0 && home[hlen - 1] == '/')
+                hlen--;
+        return xasprintf("%.*s%s", (int) hlen, home, rest ? rest : (hlen ? "" : "/"));
+}
+
+int dt_logfile(const char *s, LogTarget *ret, char **ret_path, char **ret_error) {
         if (strcasecmp(s, "none") == 0 || strcasecmp(s, "off") == 0)
                 return *ret = LOG_TARGET_NONE, 0;
         if (strcasecmp(s, "auto") == 0)
@@ -235,19 +263,19 @@ int dt_logfile(const char *s, LogTarget *ret, char **ret_error) {
         if (strcasecmp(s, "syslog") == 0)
                 return *ret = LOG_TARGET_SYSLOG, 0;
         /* existing_dirpath(): expanduser, then the directory part must exist. */
-        _cleanup_free_ char *path = NULL;
-        if (s[0] == '~' && (s[1] == '/' || s[1] == 0) && getenv("HOME"))
-                path = xasprintf("%s%s", getenv("HOME"), s + 1);
-        else
-                path = xstrdup(s);
+        _cleanup_free_ char *path = dt_expanduser(s);
         char *slash = strrchr(path, '/');
         if (slash) {
                 *slash = 0;
                 struct stat st;
-                if (stat(*path ? path : "/", &st) < 0 || !S_ISDIR(st.st_mode))
+                bool ok = stat(*path ? path : "/", &st) == 0 && S_ISDIR(st.st_mode);
+                *slash = '/';
+                if (!ok)
                         return err(ret_error,
                                    xasprintf("The directory named as part of the path %s does not exist", s));
         }
         *ret = LOG_TARGET_PATH;
+        if (ret_path)
+                *ret_path = TAKE_PTR(path);
         return 0;
 }

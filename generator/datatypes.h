@@ -46,5 +46,9 @@ typedef enum LogTarget {
         LOG_TARGET_SYSLOG,   /* deprecated "syslog" */
         LOG_TARGET_PATH,
 } LogTarget;
-/* logfile_name(): a path must have an existing parent directory (or none). */
-int dt_logfile(const char *s, LogTarget *ret, char **ret_error);
+/* logfile_name(): a path must have an existing parent directory (or none).
+ * For LOG_TARGET_PATH, *ret_path is the path with "~" expanded as Python's
+ * os.path.expanduser() does. */
+int dt_logfile(const char *s, LogTarget *ret, char **ret_path, char **ret_error);
+/* os.path.expanduser(): "~" and "~user" at the start; unchanged otherwise. */
+char *dt_expanduser(const char *s);

@@ -147,28 +147,58 @@ static void reader_fail_line(Reader *r, const char *fmt, const char *detail) {
                 r->file_failed = true;
 }
 
-/* Python's str.isspace() on the characters of UTF-8 text that are not ASCII:
- * returns the byte length of such a character at p, 0 otherwise. */
-static size_t unicode_space_at(const unsigned char *p, size_t left, uint32_t *ret_cp) {
-        static const uint32_t spaces[] = { 0x85, 0xa0, 0x1680, 0x2000, 0x2001, 0x2002, 0x2003,
-                                           0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200a,
-                                           0x2028, 0x2029, 0x202f, 0x205f, 0x3000, 0xfeff };
+/* Python's str.isspace() on UTF-8 text: the byte length of a whitespace
+ * character at p (ASCII or not), 0 if there is none.  configparser strips
+ * and indents with this, so we must too. */
+static size_t space_at(const char *s, size_t left, uint32_t *ret_cp) {
+        static const uint32_t spaces[] = { 0x85, 0xa0, 0x1680, 0x2000, 0x2001, 0x2002, 0x2003, 0x2004,
+                                           0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200a, 0x2028, 0x2029,
+                                           0x202f, 0x205f, 0x3000 };
+        const unsigned char *p = (const unsigned char *) s;
+        if (left == 0)
+                return 0;
+        if (p[0] < 0x80) {
+                if (ret_cp)
+                        *ret_cp = p[0];
+                return py_isspace((char) p[0]) ? 1 : 0;
+        }
         uint32_t cp;
         size_t n;
-        if (p[0] >= 0xc2 && p[0] <= 0xdf && left >= 2) {
-                cp = ((uint32_t) (p[0] & 0x1f) << 6) | (p[1] & 0x3f);
-                n = 2;
-        } else if (p[0] >= 0xe0 && p[0] <= 0xef && left >= 3) {
-                cp = ((uint32_t) (p[0] & 0x0f) << 12) | ((uint32_t) (p[1] & 0x3f) << 6) | (p[2] & 0x3f);
-                n = 3;
-        } else
+        if (p[0] >= 0xc2 && p[0] <= 0xdf && left >= 2)
+                cp = ((uint32_t) (p[0] & 0x1f) << 6) | (p[1] & 0x3f), n = 2;
+        else if (p[0] >= 0xe0 && p[0] <= 0xef && left >= 3)
+                cp = ((uint32_t) (p[0] & 0x0f) << 12) | ((uint32_t) (p[1] & 0x3f) << 6) | (p[2] & 0x3f), n = 3;
+        else
                 return 0;
         for (size_t i = 0; i < ELEMENTSOF(spaces); i++)
                 if (spaces[i] == cp) {
-                        *ret_cp = cp;
+                        if (ret_cp)
+                                *ret_cp = cp;
                         return n;
                 }
         return 0;
+}
+
+/* Length of the whitespace character that ends at s[end], 0 if none. */
+static size_t space_before(const char *s, size_t end) {
+        for (size_t n = 1; n <= 3 && n <= end; n++)
+                if (space_at(s + end - n, n, NULL) == n)
+                        return n;
+        return 0;
+}
+
+static const char *space_name(uint32_t cp) {
+        switch (cp) {
+        case 0x85: return "NEXT LINE";
+        case 0xa0: return "NO-BREAK SPACE";
+        case 0x1680: return "OGHAM SPACE MARK";
+        case 0x2028: return "LINE SEPARATOR";
+        case 0x2029: return "PARAGRAPH SEPARATOR";
+        case 0x202f: return "NARROW NO-BREAK SPACE";
+        case 0x205f: return "MEDIUM MATHEMATICAL SPACE";
+        case 0x3000: return "IDEOGRAPHIC SPACE, a full-width space";
+        default: return cp >= 0x2000 && cp <= 0x200a ? "a typographic space" : "whitespace";
+        }
 }
 
 /* Length of a valid UTF-8 sequence at p, 0 if invalid. */
@@ -198,64 +228,86 @@ static size_t utf8_len(const unsigned char *p, size_t left) {
         return n;
 }
 
-/* Checks a physical line for what configparser would read silently but
- * wrongly.  Returns false (and reports) when the line must not be used. */
-static bool line_is_clean(Reader *r, const char *line, size_t len) {
+/* The column (in characters, from 1) of byte offset off. */
+static size_t column_of(const char *line, size_t off) {
+        size_t col = 1;
+        for (size_t i = 0; i < off; i++)
+                if (((unsigned char) line[i] & 0xc0) != 0x80)
+                        col++;
+        return col;
+}
+
+/* Looks in line[from, to) for what supervisor would read silently but not as
+ * meant: control characters, invalid UTF-8, a byte order mark, and non-ASCII
+ * whitespace (inside a value it is part of the value to supervisor).
+ * Describes the first into buf and returns true. */
+static bool find_problem(const char *line, size_t from, size_t to, char *buf, size_t size) {
         const unsigned char *p = (const unsigned char *) line;
-        for (size_t i = 0; i < len;) {
+        for (size_t i = from; i < to;) {
                 if ((p[i] >= 0x20 && p[i] < 0x7f) || p[i] == '\t') {
                         i++;   /* plain ASCII: the common case */
                         continue;
                 }
+                size_t col = column_of(line, i);
                 uint32_t cp;
-                if (unicode_space_at(p + i, len - i, &cp) > 0) {
-                        char what[160];
-                        if (cp == 0xfeff)
-                                snprintf(what, sizeof what, "a byte order mark (U+FEFF) at column %zu", i + 1);
-                        else
-                                snprintf(what, sizeof what,
-                                         "non-ASCII whitespace U+%04X at column %zu (supervisor would read it as part of a word)",
-                                         (unsigned) cp, i + 1);
-                        reader_fail_line(r, "Line contains %s, skipping.", what);
-                        return false;
+                if (p[i] >= 0x80 && space_at(line + i, to - i, &cp) > 0) {
+                        snprintf(buf, size, "non-ASCII whitespace U+%04X (%s) at column %zu, which supervisor would "
+                                 "read as part of the value", (unsigned) cp, space_name(cp), col);
+                        return true;
                 }
-                if (p[i] < 0x20 && p[i] != '\t') {
-                        char what[64];
-                        snprintf(what, sizeof what, "control character 0x%02x at column %zu", p[i], i + 1);
-                        reader_fail_line(r, "Line contains %s, skipping.", what);
-                        return false;
+                if (p[i] < 0x20 || p[i] == 0x7f) {
+                        snprintf(buf, size, "control character 0x%02x at column %zu, which no unit file can hold",
+                                 p[i], col);
+                        return true;
                 }
-                if (p[i] == 0x7f) {
-                        char what[64];
-                        snprintf(what, sizeof what, "control character 0x7f at column %zu", i + 1);
-                        reader_fail_line(r, "Line contains %s, skipping.", what);
-                        return false;
-                }
-                size_t n = utf8_len(p + i, len - i);
+                size_t n = utf8_len(p + i, to - i);
                 if (n == 0) {
-                        char what[64];
-                        snprintf(what, sizeof what, "invalid UTF-8 at column %zu", i + 1);
-                        reader_fail_line(r, "Line contains %s, skipping.", what);
-                        return false;
+                        snprintf(buf, size, "invalid UTF-8 at column %zu, which supervisor cannot read at all", col);
+                        return true;
+                }
+                if (n == 3 && p[i] == 0xef && p[i + 1] == 0xbb && p[i + 2] == 0xbf) {
+                        snprintf(buf, size, "an invisible byte order mark (U+FEFF) at column %zu, which supervisor "
+                                 "would read as part of the value", col);
+                        return true;
                 }
                 i += n;
         }
-        return true;
+        return false;
 }
 
-/* configparser: a comment prefix starts a comment at the line's start or
- * after whitespace; a line whose stripped text starts with one is all
- * comment.  Returns the length of the line without its comment. */
-static size_t strip_comment(const char *line, size_t len) {
-        size_t i = 0;
-        while (i < len && py_isspace(line[i]))
-                i++;
+/* configparser's comment rules: a line whose stripped text starts with '#'
+ * or ';' is all comment; otherwise a comment starts at such a character that
+ * begins the line or follows whitespace.  Returns where the comment starts
+ * (len if there is none). */
+static size_t comment_start(const char *line, size_t len) {
+        size_t i = 0, n;
+        while ((n = space_at(line + i, len - i, NULL)) > 0)
+                i += n;
         if (i < len && (line[i] == '#' || line[i] == ';'))
                 return 0;
         for (size_t j = 0; j < len; j++)
-                if ((line[j] == '#' || line[j] == ';') && (j == 0 || py_isspace(line[j - 1])))
+                if ((line[j] == '#' || line[j] == ';') && (j == 0 || space_before(line, j) > 0))
                         return j;
         return len;
+}
+
+/* Strips whitespace (Python's) from [*from, *to).  Returns the first
+ * non-ASCII whitespace character stripped, 0 if all of it was ASCII. */
+static uint32_t strip_range(const char *line, size_t *from, size_t *to) {
+        uint32_t unicode = 0, cp;
+        size_t n;
+        while (*from < *to && (n = space_at(line + *from, *to - *from, &cp)) > 0) {
+                if (n > 1 && !unicode)
+                        unicode = cp;
+                *from += n;
+        }
+        while (*to > *from && (n = space_before(line, *to)) > 0 && *to - n >= *from) {
+                (void) space_at(line + *to - n, n, &cp);
+                if (n > 1 && !unicode)
+                        unicode = cp;
+                *to -= n;
+        }
+        return unicode;
 }
 
 static IniSection *config_add_section(IniConfig *c, const char *name, const char *file, unsigned line) {
@@ -351,24 +403,32 @@ static bool next_physical_line(Reader *r, const char **ret_line, size_t *ret_len
         return true;
 }
 
+/* Reports a line that cannot be used and breaks its section (or, before
+ * any section, the file). */
+static void reader_bad_line(Reader *r, const char *key, const char *what, const char *text) {
+        if (key)
+                log_error_at(r->file, r->lineno, "%s: value '%s' contains %s. Skipping [%s].", key, text, what,
+                             r->cur ? r->cur->name : "?");
+        else
+                log_error_at(r->file, r->lineno, "Line '%s' contains %s, skipping%s%s%s.", text, what,
+                             r->cur ? " [" : " the file", r->cur ? r->cur->name : "", r->cur ? "]" : "");
+        if (r->cur)
+                r->cur->broken = true;
+        else
+                r->file_failed = true;
+        r->cur_key = NULL;
+}
+
 /* Applies configparser's rules to one physical line.  Returns true when the
  * line is to be handed to inih (r->out holds it), false when it was dealt
  * with here. */
 static bool reader_classify(Reader *r, const char *line, size_t len) {
-        if (!line_is_clean(r, line, len)) {
-                /* configparser would have appended or set something; we
-                 * cannot know the value, so the option ends here. */
-                r->cur_key = NULL;
-                return false;
-        }
-
-        size_t content = strip_comment(line, len);
-        const char *v = line;
-        size_t vlen = content;
-        while (vlen > 0 && py_isspace(*v))
-                v++, vlen--;
-        while (vlen > 0 && py_isspace(v[vlen - 1]))
-                vlen--;
+        char what[192];
+        size_t content = comment_start(line, len);
+        size_t vs = 0, ve = content;
+        uint32_t edge_unicode = strip_range(line, &vs, &ve);
+        const char *v = line + vs;
+        size_t vlen = ve - vs;
 
         if (vlen == 0) {
                 /* An empty line (not a comment line) inside a value is part of it. */
@@ -377,11 +437,15 @@ static bool reader_classify(Reader *r, const char *line, size_t len) {
                 return false;
         }
 
-        size_t indent = 0;
-        while (indent < len && py_isspace(line[indent]))
-                indent++;
+        /* NONSPACECRE: indentation counted in characters */
+        size_t indent = column_of(line, vs) - 1;
 
         if (r->cur && r->cur_key && indent > r->indent_level) {
+                if (find_problem(line, vs, ve, what, sizeof what)) {
+                        _cleanup_free_ char *text = xstrndup(v, vlen);
+                        reader_bad_line(r, r->cur_key->name, what, text);
+                        return false;
+                }
                 sb_done(&r->out);
                 sb_addc(&r->out, ' ');
                 sb_addn(&r->out, v, vlen);
@@ -406,6 +470,8 @@ static bool reader_classify(Reader *r, const char *line, size_t len) {
                         if (r->cur->name == NULL)
                                 r->cur->name = xstrdup("DEFAULT");
                         log_debug_at(r->file, r->lineno, "Section [%s].", name);
+                        if (find_problem(line, vs, ve, what, sizeof what))
+                                reader_bad_line(r, NULL, what, name);
                         return false;
                 }
         }
@@ -425,16 +491,41 @@ static bool reader_classify(Reader *r, const char *line, size_t len) {
                 }
         if (!delim) {
                 _cleanup_free_ char *text = xstrndup(v, vlen);
-                reader_fail_line(r, "Line is neither a section header nor 'key = value': '%s', skipping.", text);
+                if (find_problem(line, vs, ve, what, sizeof what))
+                        reader_bad_line(r, NULL, what, text);
+                else
+                        reader_fail_line(r, "Line is neither a section header nor 'key = value': '%s', skipping.", text);
                 return false;
         }
 
-        if (v[0] == '[') {
-                /* An option whose name starts with '[' (a failed section
-                 * header): inih would take it for a broken section. */
-                _cleanup_free_ char *name = xstrndup(v, (size_t) (delim - v));
-                _cleanup_free_ char *value = xstrndup(delim + 1, vlen - (size_t) (delim + 1 - v));
-                reader_set_key(r, name, py_strip(value));
+        /* OPTCRE: key, whitespace, the first '=' or ':', whitespace, value */
+        size_t ks = vs, ke = (size_t) (delim - line), xs = ke + 1, xe = ve;
+        uint32_t cp = strip_range(line, &ks, &ke);
+        if (!edge_unicode)
+                edge_unicode = cp;
+        cp = strip_range(line, &xs, &xe);
+        if (!edge_unicode)
+                edge_unicode = cp;
+        _cleanup_free_ char *key = xstrndup(line + ks, ke - ks);
+        _cleanup_free_ char *value = xstrndup(line + xs, xe - xs);
+        if (find_problem(line, ks, ke, what, sizeof what)) {
+                reader_bad_line(r, NULL, what, key);
+                return false;
+        }
+        if (find_problem(line, xs, xe, what, sizeof what)) {
+                reader_bad_line(r, key, what, value);
+                return false;
+        }
+        if (edge_unicode)
+                log_warning_at(r->file, r->lineno,
+                               "%s: non-ASCII whitespace U+%04X (%s) around the key or value is stripped, as "
+                               "supervisor does; the value is '%s'.", key, (unsigned) edge_unicode,
+                               space_name(edge_unicode), value);
+
+        if (edge_unicode || v[0] == '[') {
+                /* inih strips only ASCII whitespace, and takes a line starting
+                 * with '[' for a (broken) section header: set the key here. */
+                reader_set_key(r, key, value);
                 return false;
         }
 

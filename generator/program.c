@@ -327,14 +327,20 @@ static int read_logfile(const Ctx *x, const char *which, Expansions *e, bool war
                 char *error = NULL;
                 if (expand_format(v, e, &v2, &error) < 0)
                         return ctx_fail(x, k, key, error);
-                if (dt_logfile(v2, &t, &error) < 0)
+                _cleanup_free_ char *path = NULL;
+                if (dt_logfile(v2, &t, &path, &error) < 0)
                         return ctx_fail(x, k, key, error);
-                if (t == LOG_TARGET_PATH && v2[0] != '/' && v2[0] != '~' && warn)
+                if (t == LOG_TARGET_PATH && path[0] != '/' && warn)
                         log_warning_at(k->file, k->line,
                                        "%s: relative path '%s' is relative to supervisord's working directory, which "
                                        "systemd has not; output goes to the journal.", key, v2);
+                else if (t == LOG_TARGET_PATH && warn)
+                        log_notice_at(k->file, k->line,
+                                      "%s: output is appended to %s; systemd does not rotate it (%s_logfile_maxbytes "
+                                      "and _backups have no effect): leave it to the journal or use logrotate.",
+                                      key, path, which);
                 if (t == LOG_TARGET_PATH)
-                        *ret_path = TAKE_PTR(v2);
+                        *ret_path = TAKE_PTR(path);
         }
         int64_t backups;
         bool syslog;
@@ -602,8 +608,11 @@ static int build_program(Model *m, const IniConfig *c, const IniSection *s, cons
                         }
 
                 int r = get(&x, "directory", NULL, e, true, &p->directory, &k);
-                if (r >= 0 && p->directory && p->directory[0] != '/' && p->directory[0] != '~')
-                        r = ctx_fail(&x, k, "directory", xasprintf("'%s' is not an absolute path", p->directory));
+                if (r >= 0 && p->directory && p->directory[0] != '/')
+                        r = ctx_fail(&x, k, "directory",
+                                     xasprintf(p->directory[0] == '~' ? "'%s' is not an absolute path (supervisor does not expand '~' here)"
+                                                                      : "'%s' is not an absolute path",
+                                               p->directory));
                 if (r >= 0)
                         r = read_logfile(&x, "stdout", e, num == numprocs_start, &p->stdout_target, &p->stdout_path);
                 if (r >= 0)

@@ -54,6 +54,7 @@ void sb_grow(StrBuf *b, size_t extra) {
                 cap *= 2;
         b->s = xrealloc(b->s, cap);
         b->cap = cap;
+        b->s[b->len] = 0;   /* a grown buffer is a string, even an empty one */
 }
 
 void sb_addn(StrBuf *b, const char *s, size_t n) {

@@ -198,7 +198,7 @@ static void write_output(StrBuf *b, const char *setting, LogTarget t, const char
                 sb_addv(b, setting, "=null\n", NULL);
                 return;
         case LOG_TARGET_PATH:
-                if (path[0] == '/' || path[0] == '~') {
+                if (path[0] == '/') {
                         sb_addv(b, setting, "=append:", NULL);
                         unit_append_specifier_safe(b, path);
                         sb_addc(b, '\n');

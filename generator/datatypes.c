@@ -13,6 +13,15 @@
 #include "datatypes.h"
 #include "strbuf.h"
 
+/* "prefix" + repr(value) + "suffix", supervisor's way of quoting values. */
+static char *msg_repr(const char *prefix, const char *value, const char *suffix) {
+        StrBuf b = {0};
+        sb_add(&b, prefix);
+        sb_add_repr(&b, value, false);
+        sb_add(&b, suffix);
+        return sb_take(&b);
+}
+
 static int err(char **ret_error, char *msg) {
         if (ret_error)
                 *ret_error = msg;
@@ -45,10 +54,11 @@ static int parse_int(const char *s, int base, int64_t *ret) {
                 }
                 if (*p < '0' || *p >= '0' + base)
                         return -EINVAL;
-                if (v > (uint64_t) INT64_MAX / (uint64_t) base)
+                /* up to 2^63, which only a '-' makes representable */
+                if (v > ((uint64_t) INT64_MAX + 1) / (uint64_t) base)
                         return -ERANGE;
                 v = v * (uint64_t) base + (uint64_t) (*p - '0');
-                if (v > (uint64_t) INT64_MAX)
+                if (v > (uint64_t) INT64_MAX + 1)
                         return -ERANGE;
                 any = true;
                 last_us = false;
@@ -57,7 +67,9 @@ static int parse_int(const char *s, int base, int64_t *ret) {
                 p++;
         if (!any || last_us || *p)
                 return -EINVAL;
-        *ret = neg ? -(int64_t) v : (int64_t) v;
+        if (!neg && v > (uint64_t) INT64_MAX)
+                return -ERANGE;
+        *ret = neg ? (int64_t) (0 - v) : (int64_t) v;
         return 0;
 }
 
@@ -66,7 +78,7 @@ int dt_integer(const char *s, int64_t *ret, char **ret_error) {
         if (r == -ERANGE)
                 return err(ret_error, xasprintf("integer out of range: '%s'", s));
         if (r < 0)
-                return err(ret_error, xasprintf("invalid literal for int() with base 10: '%s'", s));
+                return err(ret_error, msg_repr("invalid literal for int() with base 10: ", s, ""));
         return 0;
 }
 
@@ -85,7 +97,7 @@ int dt_boolean(const char *s, bool *ret, char **ret_error) {
                 if (strcasecmp(s, no[i]) == 0)
                         return *ret = false, 0;
         }
-        return err(ret_error, xasprintf("not a valid boolean value: '%s'", s));
+        return err(ret_error, msg_repr("not a valid boolean value: ", s, ""));
 }
 
 int dt_byte_size(const char *s, int64_t *ret, char **ret_error) {
@@ -148,10 +160,10 @@ int dt_signal(const char *s, int *ret, char **ret_error) {
                         if (streq(signal_names[i].name, up))
                                 n = signal_names[i].num;
                 if (n < 0)
-                        return err(ret_error, xasprintf("value '%s' is not a valid signal name", s));
+                        return err(ret_error, msg_repr("value ", s, " is not a valid signal name"));
         }
         if (!signum_known(n))
-                return err(ret_error, xasprintf("value '%s' is not a valid signal number", s));
+                return err(ret_error, msg_repr("value ", s, " is not a valid signal number"));
         *ret = (int) n;
         return 0;
 }
@@ -188,7 +200,7 @@ int dt_auto_restart(const char *s, AutoRestart *ret, char **ret_error) {
         for (char *p = lower; *p; p++)
                 if (*p >= 'A' && *p <= 'Z')
                         *p = (char) (*p - 'A' + 'a');
-        return err(ret_error, xasprintf("invalid 'autorestart' value '%s'", lower));
+        return err(ret_error, msg_repr("invalid 'autorestart' value ", lower, ""));
 }
 
 int dt_exit_codes(const char *s, ExitCodes *ret, char **ret_error) {
@@ -204,7 +216,7 @@ int dt_exit_codes(const char *s, ExitCodes *ret, char **ret_error) {
                                 *comma = 0;
                         int64_t v;
                         if (parse_int(p, 10, &v) < 0 || v < 0 || v > 255)
-                                return err(ret_error, xasprintf("not a valid list of exit codes: '%s'", s));
+                                return err(ret_error, msg_repr("not a valid list of exit codes: ", s, ""));
                         if (!exit_codes_has(&e, (unsigned) v)) {
                                 e.bits[v / 64] |= 1ull << (v % 64);
                                 e.n++;
@@ -224,7 +236,10 @@ int dt_process_name(const char *s, char **ret, char **ret_error) {
         char *name = py_strip(t);
         for (const char *c = " :/"; *c; c++)
                 if (strchr(name, *c))
-                        return err(ret_error, xasprintf("Invalid name: '%s' because of character: '%c'", s, *c));
+                        return err(ret_error, msg_repr("Invalid name: ", s,
+                                                       *c == ' ' ? " because of character: ' '" :
+                                                       *c == ':' ? " because of character: ':'" :
+                                                                   " because of character: '/'"));
         *ret = xstrdup(name);
         return 0;
 }

@@ -91,10 +91,11 @@ char *expansions_names(const Expansions *e) {
                         names[n++] = l->vars[i].name;
         qsort(names, n, sizeof(char *), cmp_str);
         _cleanup_sb_ StrBuf b = {0};
+        size_t n_listed = 0;
         for (size_t i = 0; i < n; i++) {
                 if (i > 0 && streq(names[i], names[i - 1]))
                         continue;   /* shadowed */
-                sb_addf(&b, "%s%s", b.len ? ", " : "", names[i]);
+                sb_addf(&b, "%s%s", n_listed++ ? ", " : "", names[i]);
         }
         return sb_take(&b);
 }
@@ -119,28 +120,6 @@ static size_t u8_prefix(const char *s, size_t n, size_t chars) {
                 i++;
         }
         return i;
-}
-
-/* Python's repr() of a str: single quotes unless the text has a single
- * quote and no double quote; backslash escapes for quotes, backslash and
- * control characters.  (Our values never hold control characters: the
- * reader rejects them.) */
-static void py_repr(StrBuf *b, const char *s) {
-        char q = strchr(s, '\'') && !strchr(s, '"') ? '"' : '\'';
-        sb_addc(b, q);
-        for (const char *p = s; *p; p++) {
-                if (*p == q || *p == '\\')
-                        sb_addc(b, '\\');
-                if (*p == '\n')
-                        sb_add(b, "\\n");
-                else if (*p == '\t')
-                        sb_add(b, "\\t");
-                else if (*p == '\r')
-                        sb_add(b, "\\r");
-                else
-                        sb_addc(b, *p);
-        }
-        sb_addc(b, q);
 }
 
 typedef struct Spec {
@@ -239,13 +218,30 @@ static bool add_codepoint(StrBuf *b, long long cp) {
 static int fail(char **ret_error, const char *fmt, const char *why) {
         _cleanup_sb_ StrBuf b = {0};
         sb_add(&b, "Format string ");
-        py_repr(&b, fmt);
+        sb_add_repr(&b, fmt, false);
         sb_addf(&b, " is badly formatted: %s", why);
         if (ret_error)
                 *ret_error = sb_take(&b);
         return -EINVAL;
 }
 
+static int fail_unknown(char **ret_error, const char *fmt, const char *name, const Expansions *e) {
+        if (ret_error) {
+                _cleanup_sb_ StrBuf b = {0};
+                _cleanup_free_ char *names = expansions_names(e);
+                sb_add(&b, "Format string ");
+                sb_add_repr(&b, fmt, false);
+                sb_add(&b, " contains names (");
+                sb_add_repr(&b, name, false);
+                sb_addf(&b, ") which cannot be expanded. Available names: %s", names);
+                *ret_error = sb_take(&b);
+        }
+        return -EINVAL;
+}
+
+/* Python's own order, which decides which error a bad format gets: the
+ * "(name)" is looked up as soon as it is parsed, then flags, width,
+ * precision and the conversion character are read. */
 int expand_format(const char *fmt, const Expansions *e, char **ret, char **ret_error) {
         _cleanup_sb_ StrBuf out = {0};
         char why[160];
@@ -258,9 +254,14 @@ int expand_format(const char *fmt, const Expansions *e, char **ret, char **ret_e
                 }
                 sb_addn(&out, p, (size_t) (pct - p));
                 p = pct + 1;
+                if (*p == '%') {
+                        sb_addc(&out, '%');
+                        p++;
+                        continue;
+                }
 
                 Spec sp = { .width = -1, .prec = -1 };
-                _cleanup_free_ char *name = NULL;
+                const ExpandVar *v = NULL;
                 if (*p == '(') {
                         int depth = 1;
                         const char *start = ++p;
@@ -273,7 +274,10 @@ int expand_format(const char *fmt, const Expansions *e, char **ret, char **ret_e
                         }
                         if (depth > 0)
                                 return fail(ret_error, fmt, "incomplete format key");
-                        name = xstrndup(start, (size_t) (p - 1 - start));
+                        _cleanup_free_ char *name = xstrndup(start, (size_t) (p - 1 - start));
+                        v = find(e, name);
+                        if (!v)
+                                return fail_unknown(ret_error, fmt, name, e);
                 }
                 for (;; p++) {
                         if (*p == '-')
@@ -290,7 +294,7 @@ int expand_format(const char *fmt, const Expansions *e, char **ret, char **ret_e
                                 break;
                 }
                 if (*p == '*')
-                        return fail(ret_error, fmt, "* wants int");
+                        return fail(ret_error, fmt, "not enough arguments for format string");
                 if (*p >= '0' && *p <= '9') {
                         sp.width = 0;
                         while (*p >= '0' && *p <= '9') {
@@ -302,7 +306,7 @@ int expand_format(const char *fmt, const Expansions *e, char **ret, char **ret_e
                 if (*p == '.') {
                         p++;
                         if (*p == '*')
-                                return fail(ret_error, fmt, "* wants int");
+                                return fail(ret_error, fmt, "not enough arguments for format string");
                         sp.prec = 0;
                         while (*p >= '0' && *p <= '9') {
                                 if (sp.prec > 100000)
@@ -314,38 +318,28 @@ int expand_format(const char *fmt, const Expansions *e, char **ret, char **ret_e
                         p++;
                 if (!*p)
                         return fail(ret_error, fmt, "incomplete format");
-                sp.conv = *p++;
-
-                if (sp.conv == '%' && !name) {
-                        /* "%%", and Python also takes "%5%" as a literal percent. */
-                        sb_addc(&out, '%');
-                        continue;
-                }
-                if (!strchr("diouxXeEfFgGcrsa%", sp.conv)) {
-                        unsigned char c = (unsigned char) sp.conv;
-                        if (c >= 0x20 && c < 0x7f)
-                                snprintf(why, sizeof why, "unsupported format character '%c' (0x%x) at index %zu",
-                                         c, c, (size_t) (p - 1 - fmt));
-                        else
-                                snprintf(why, sizeof why, "unsupported format character at index %zu",
-                                         (size_t) (p - 1 - fmt));
+                sp.conv = *p;
+                if (!strchr("diouxXeEfFgGcrsa", sp.conv)) {
+                        /* Python names the character (or '?') with its code point and
+                         * gives the index in characters. */
+                        uint32_t cp = (unsigned char) *p;
+                        size_t n = 1;
+                        if (cp >= 0xc0) {
+                                n = cp >= 0xf0 ? 4 : cp >= 0xe0 ? 3 : 2;
+                                cp &= 0x3f >> (n - 1);
+                                for (size_t i = 1; i < n && p[i]; i++)
+                                        cp = (cp << 6) | ((unsigned char) p[i] & 0x3f);
+                        }
+                        snprintf(why, sizeof why, "unsupported format character '%c' (0x%x) at index %zu",
+                                 cp >= 32 && cp <= 126 ? (char) cp : '?', (unsigned) cp,
+                                 u8_chars(fmt, (size_t) (p - fmt)));
                         return fail(ret_error, fmt, why);
                 }
-                if (!name)
+                p++;
+                if (!v)
                         return fail(ret_error, fmt,
                                     "a '%' conversion without a (name): supervisor would format its whole "
                                     "table of names here; write '%%' for a literal percent sign");
-                if (sp.conv == '%') {
-                        /* "%(x)%" formats nothing and consumes the key lookup. */
-                        if (!find(e, name))
-                                goto unknown;
-                        sb_addc(&out, '%');
-                        continue;
-                }
-
-                const ExpandVar *v = find(e, name);
-                if (!v)
-                        goto unknown;
 
                 switch (sp.conv) {
                 case 's':
@@ -357,11 +351,11 @@ int expand_format(const char *fmt, const Expansions *e, char **ret, char **ret_e
                         else if (sp.conv == 's')
                                 sb_add(&t, v->str);
                         else
-                                py_repr(&t, v->str);
+                                sb_add_repr(&t, v->str, sp.conv == 'a');
                         size_t len = t.len;
                         if (sp.prec >= 0)
                                 len = u8_prefix(t.s, t.len, (size_t) sp.prec);
-                        pad_text(&out, &sp, t.s, len);
+                        pad_text(&out, &sp, t.s ? t.s : "", len);
                         break;
                 }
                 case 'c': {
@@ -379,10 +373,12 @@ int expand_format(const char *fmt, const Expansions *e, char **ret, char **ret_e
                 }
                 default:
                         if (!v->is_num) {
-                                snprintf(why, sizeof why, "%%%c format: %s is required, not str", sp.conv,
-                                         strchr("eEfFgG", sp.conv) ? "must be real number" : "a real number");
                                 if (strchr("eEfFgG", sp.conv))
                                         snprintf(why, sizeof why, "must be real number, not str");
+                                else if (strchr("oxX", sp.conv))
+                                        snprintf(why, sizeof why, "%%%c format: an integer is required, not str", sp.conv);
+                                else
+                                        snprintf(why, sizeof why, "%%%c format: a real number is required, not str", sp.conv);
                                 return fail(ret_error, fmt, why);
                         }
                         if (strchr("eEfFgG", sp.conv))
@@ -390,20 +386,6 @@ int expand_format(const char *fmt, const Expansions *e, char **ret, char **ret_e
                         else
                                 format_int(&out, &sp, v->num);
                 }
-                continue;
-
-        unknown:
-                if (ret_error) {
-                        _cleanup_sb_ StrBuf b = {0};
-                        _cleanup_free_ char *names = expansions_names(e);
-                        sb_add(&b, "Format string ");
-                        py_repr(&b, fmt);
-                        sb_add(&b, " contains names (");
-                        py_repr(&b, name);
-                        sb_addf(&b, ") which cannot be expanded. Available names: %s", names);
-                        *ret_error = sb_take(&b);
-                }
-                return -EINVAL;
         }
         *ret = sb_take(&out);
         return 0;

@@ -276,19 +276,41 @@ static bool find_problem(const char *line, size_t from, size_t to, char *buf, si
 }
 
 /* configparser's comment rules: a line whose stripped text starts with '#'
- * or ';' is all comment; otherwise a comment starts at such a character that
- * begins the line or follows whitespace.  Returns where the comment starts
- * (len if there is none). */
+ * or ';' is all comment.  Otherwise RawConfigParser._read() looks for the
+ * prefixes in lockstep: each round moves ';' and then '#' to their next
+ * occurrence, and the first round in which one of them begins the line or
+ * follows whitespace decides (the leftmost of that round).  So in
+ * "x#y #z ;w" the comment starts at ';', not at the earlier " #z".
+ * Returns where the comment starts (len if there is none). */
 static size_t comment_start(const char *line, size_t len) {
         size_t i = 0, n;
         while ((n = space_at(line + i, len - i, NULL)) > 0)
                 i += n;
         if (i < len && (line[i] == '#' || line[i] == ';'))
                 return 0;
-        for (size_t j = 0; j < len; j++)
-                if ((line[j] == '#' || line[j] == ';') && (j == 0 || space_before(line, j) > 0))
-                        return j;
-        return len;
+        static const char prefixes[2] = { ';', '#' };
+        size_t next[2] = { 0, 0 };     /* where the next search starts */
+        bool alive[2] = { true, true };
+        for (;;) {
+                size_t best = len;
+                bool any = false;
+                for (int k = 0; k < 2; k++) {
+                        if (!alive[k])
+                                continue;
+                        const char *f = next[k] < len ? memchr(line + next[k], prefixes[k], len - next[k]) : NULL;
+                        if (!f) {
+                                alive[k] = false;
+                                continue;
+                        }
+                        any = true;
+                        size_t at = (size_t) (f - line);
+                        next[k] = at + 1;
+                        if ((at == 0 || space_before(line, at) > 0) && at < best)
+                                best = at;
+                }
+                if (best < len || !any)
+                        return best;
+        }
 }
 
 /* Strips whitespace (Python's) from [*from, *to).  Returns the first

@@ -1,6 +1,7 @@
 /* strbuf.c: growable strings and string vectors (see strbuf.h). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "strbuf.h"
@@ -171,3 +172,39 @@ char *py_strip(char *s) {
                 s[--n] = 0;
         return s;
 }
+
+/* Python's repr() (and ascii(), which also escapes what is not ASCII) of a
+ * str: single quotes unless the text has a single quote and no double quote;
+ * backslash escapes for the quote, backslash and control characters. */
+void sb_add_repr(StrBuf *b, const char *s, bool ascii) {
+        char q = strchr(s, '\'') && !strchr(s, '"') ? '"' : '\'';
+        sb_addc(b, q);
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+                if (*p == (unsigned char) q || *p == '\\') {
+                        sb_addc(b, '\\');
+                        sb_addc(b, (char) *p);
+                } else if (*p == '\n')
+                        sb_add(b, "\\n");
+                else if (*p == '\t')
+                        sb_add(b, "\\t");
+                else if (*p == '\r')
+                        sb_add(b, "\\r");
+                else if (*p < 0x20 || *p == 0x7f)
+                        sb_addf(b, "\\x%02x", *p);
+                else if (*p >= 0x80 && ascii) {
+                        size_t n = *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : 2;
+                        uint32_t cp = *p & (0x3f >> (n - 1));
+                        for (size_t i = 1; i < n && p[1]; i++)
+                                cp = (cp << 6) | (*++p & 0x3f);
+                        if (cp < 0x100)
+                                sb_addf(b, "\\x%02x", (unsigned) cp);
+                        else if (cp < 0x10000)
+                                sb_addf(b, "\\u%04x", (unsigned) cp);
+                        else
+                                sb_addf(b, "\\U%08x", (unsigned) cp);
+                } else
+                        sb_addc(b, (char) *p);
+        }
+        sb_addc(b, q);
+}
+

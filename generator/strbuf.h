@@ -29,6 +29,9 @@ void sb_vaddf(StrBuf *b, const char *fmt, va_list ap) _printf_(2, 0);
 /* Appends each string up to a NULL: the cheap form of sb_addf("%s%s..."). */
 void sb_addv(StrBuf *b, ...) __attribute__((sentinel));
 void sb_addi(StrBuf *b, long long v);
+/* Python's repr() of a str (ascii(): with non-ASCII escaped too), as
+ * supervisor's messages quote values. */
+void sb_add_repr(StrBuf *b, const char *s, bool ascii);
 char *sb_take(StrBuf *b);          /* returns "" rather than NULL when empty */
 void sb_done(StrBuf *b);
 static inline void sb_donep(StrBuf *b) { sb_done(b); }

@@ -362,6 +362,31 @@ typedef struct Env {
         char *host;
 } Env;
 
+/* The keys supervisor reads in a [program:x] (options.py); anything else is
+ * ignored by supervisor, silently, which hides typos: we say so. */
+static void warn_unknown_keys(const IniSection *s, bool fcgi) {
+        static const char *const known[] = {
+                "command", "process_name", "numprocs", "numprocs_start", "priority", "autostart", "startsecs",
+                "startretries", "autorestart", "exitcodes", "stopsignal", "stopwaitsecs", "stopasgroup",
+                "killasgroup", "user", "redirect_stderr", "stdout_logfile", "stdout_logfile_maxbytes",
+                "stdout_logfile_backups", "stdout_capture_maxbytes", "stdout_events_enabled", "stdout_syslog",
+                "stderr_logfile", "stderr_logfile_maxbytes", "stderr_logfile_backups", "stderr_capture_maxbytes",
+                "stderr_events_enabled", "stderr_syslog", "environment", "directory", "umask", "serverurl",
+        };
+        static const char *const fcgi_known[] = { "socket", "socket_backlog", "socket_owner", "socket_mode" };
+        for (size_t i = 0; i < s->n_keys; i++) {
+                bool ok = false;
+                for (size_t j = 0; !ok && j < ELEMENTSOF(known); j++)
+                        ok = streq(s->keys[i].name, known[j]);
+                for (size_t j = 0; fcgi && !ok && j < ELEMENTSOF(fcgi_known); j++)
+                        ok = streq(s->keys[i].name, fcgi_known[j]);
+                if (!ok)
+                        log_warning_at(s->keys[i].file, s->keys[i].line,
+                                       "%s: unknown key in [%s], ignored (supervisor ignores it too).",
+                                       s->keys[i].name, s->name);
+        }
+}
+
 /* The program's keys, in the order _processes_from_section() reads them. */
 static int build_program(Model *m, const IniConfig *c, const IniSection *s, const char *group_name,
                          int64_t group_priority, bool in_group, const Env *env, bool fcgi) {
@@ -380,6 +405,7 @@ static int build_program(Model *m, const IniConfig *c, const IniSection *s, cons
                              s->name, x.kind, program);
                 return -EINVAL;
         }
+        warn_unknown_keys(s, fcgi);
 
         Expansions common = { .parent = &env->environ_exp };
         expansions_set_str(&common, "program_name", program);

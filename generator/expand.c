@@ -45,7 +45,10 @@ static ExpandVar *slot(Expansions *e, const char *name) {
 }
 
 void expansions_set_str(Expansions *e, const char *name, const char *value) {
-        ExpandVar *v = slot(e, name);
+        ExpandVar *v = find_own(e, name);
+        if (v && !v->is_num && v->str && streq(v->str, value))
+                return;   /* unchanged ("here", set before every expansion) */
+        v = slot(e, name);
         v->str = xstrdup(value);
         v->is_num = false;
 }

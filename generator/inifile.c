@@ -101,7 +101,7 @@ IniSection *ini_config_find(const IniConfig *c, const char *name) {
 
 static IniKey *section_find_key(const IniSection *s, const char *name) {
         for (size_t i = 0; i < s->n_keys; i++)
-                if (streq(s->keys[i].name, name))
+                if (s->keys[i].name[0] == name[0] && streq(s->keys[i].name, name))
                         return &s->keys[i];
         return NULL;
 }
@@ -468,7 +468,7 @@ static bool reader_classify(Reader *r, const char *line, size_t len) {
                         reader_bad_line(r, r->cur_key->name, what, text);
                         return false;
                 }
-                sb_done(&r->out);
+                r->out.len = 0;
                 sb_addc(&r->out, ' ');
                 sb_addn(&r->out, v, vlen);
                 r->kind = EMIT_CONTINUATION;
@@ -528,13 +528,22 @@ static bool reader_classify(Reader *r, const char *line, size_t len) {
         cp = strip_range(line, &xs, &xe);
         if (!edge_unicode)
                 edge_unicode = cp;
+        bool bad_key = find_problem(line, ks, ke, what, sizeof what);
+        bool bad_value = !bad_key && find_problem(line, xs, xe, what, sizeof what);
+        if (!bad_key && !bad_value && !edge_unicode && v[0] != '[') {
+                /* the common case: inih splits the line */
+                r->out.len = 0;
+                sb_addn(&r->out, v, vlen);
+                r->kind = EMIT_KEY;
+                return true;
+        }
         _cleanup_free_ char *key = xstrndup(line + ks, ke - ks);
         _cleanup_free_ char *value = xstrndup(line + xs, xe - xs);
-        if (find_problem(line, ks, ke, what, sizeof what)) {
+        if (bad_key) {
                 reader_bad_line(r, NULL, what, key);
                 return false;
         }
-        if (find_problem(line, xs, xe, what, sizeof what)) {
+        if (bad_value) {
                 reader_bad_line(r, key, what, value);
                 return false;
         }
@@ -544,17 +553,10 @@ static bool reader_classify(Reader *r, const char *line, size_t len) {
                                "supervisor does; the value is '%s'.", key, (unsigned) edge_unicode,
                                space_name(edge_unicode), value);
 
-        if (edge_unicode || v[0] == '[') {
-                /* inih strips only ASCII whitespace, and takes a line starting
-                 * with '[' for a (broken) section header: set the key here. */
-                reader_set_key(r, key, value);
-                return false;
-        }
-
-        sb_done(&r->out);
-        sb_addn(&r->out, v, vlen);
-        r->kind = EMIT_KEY;
-        return true;
+        /* inih strips only ASCII whitespace, and takes a line starting with
+         * '[' for a (broken) section header: set the key here. */
+        reader_set_key(r, key, value);
+        return false;
 }
 
 /* The ini_reader: fgets() semantics over our cleaned lines. */

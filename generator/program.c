@@ -100,10 +100,29 @@ static int get(const Ctx *x, const char *key, const char *def, Expansions *e, bo
 }
 
 /* get() + a datatype conversion, for the many int/bool keys. */
+/* get() for values that are only converted, not kept: a value without '%'
+ * (nearly all) is used in place, without a copy. */
+static int get_view(const Ctx *x, const char *key, const char *def, Expansions *e, const char **ret,
+                    char **ret_owned, const IniKey **ret_key) {
+        const IniKey *k = ini_section_lookup(x->config, x->section, key);
+        const char *raw = k ? k->value : def;
+        *ret_owned = NULL;
+        *ret_key = k;
+        if (raw && !strchr(raw, '%')) {
+                *ret = raw;
+                return 0;
+        }
+        if (get(x, key, def, e, true, ret_owned, ret_key) < 0)
+                return -EINVAL;
+        *ret = *ret_owned;
+        return 0;
+}
+
 static int get_integer(const Ctx *x, const char *key, const char *def, Expansions *e, int64_t *ret) {
-        _cleanup_free_ char *v = NULL;
+        _cleanup_free_ char *owned = NULL;
+        const char *v;
         const IniKey *k;
-        if (get(x, key, def, e, true, &v, &k) < 0)
+        if (get_view(x, key, def, e, &v, &owned, &k) < 0)
                 return -EINVAL;
         char *error = NULL;
         if (dt_integer(v, ret, &error) < 0)
@@ -112,9 +131,10 @@ static int get_integer(const Ctx *x, const char *key, const char *def, Expansion
 }
 
 static int get_boolean(const Ctx *x, const char *key, const char *def, Expansions *e, bool *ret) {
-        _cleanup_free_ char *v = NULL;
+        _cleanup_free_ char *owned = NULL;
+        const char *v;
         const IniKey *k;
-        if (get(x, key, def, e, true, &v, &k) < 0)
+        if (get_view(x, key, def, e, &v, &owned, &k) < 0)
                 return -EINVAL;
         char *error = NULL;
         if (dt_boolean(v, ret, &error) < 0)
@@ -123,9 +143,10 @@ static int get_boolean(const Ctx *x, const char *key, const char *def, Expansion
 }
 
 static int get_byte_size(const Ctx *x, const char *key, const char *def, Expansions *e) {
-        _cleanup_free_ char *v = NULL;
+        _cleanup_free_ char *owned = NULL;
+        const char *v;
         const IniKey *k;
-        if (get(x, key, def, e, true, &v, &k) < 0)
+        if (get_view(x, key, def, e, &v, &owned, &k) < 0)
                 return -EINVAL;
         char *error = NULL;
         int64_t n;

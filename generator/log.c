@@ -36,8 +36,10 @@ void log_setup(void) {
 
         /* Run by the service manager: our stderr is not connected to anything
          * an operator will read, the kernel log is (and the journal picks it up). */
+        /* ... except in a container, where /dev/kmsg is the host's (or
+         * absent) and the manager collects our stderr itself. */
         const char *target = getenv("SYSTEMD_LOG_TARGET");
-        bool want_kmsg = target ? strcmp(target, "kmsg") == 0 : getppid() == 1;
+        bool want_kmsg = target ? strcmp(target, "kmsg") == 0 : getppid() == 1 && !getenv("container");
         if (want_kmsg)
                 kmsg_fd = open("/dev/kmsg", O_WRONLY | O_NOCTTY | O_CLOEXEC);
 }

@@ -364,6 +364,9 @@ int expand_format(const char *fmt, const Expansions *e, char **ret, char **ret_e
                 case 'c': {
                         _cleanup_sb_ StrBuf t = {0};
                         if (v->is_num) {
+                                if (v->num == 0)
+                                        /* Python makes "\0", which no command line or unit can hold */
+                                        return fail(ret_error, fmt, "%c of 0 makes a NUL character");
                                 if (!add_codepoint(&t, v->num))
                                         return fail(ret_error, fmt, "%c arg not in range(0x110000)");
                         } else {

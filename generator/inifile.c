@@ -134,6 +134,18 @@ void ini_config_done(IniConfig *c) {
         *c = (IniConfig) {0};
 }
 
+static void mark_broken(Reader *r) {
+        if (!r->cur) {
+                r->file_failed = true;
+                return;
+        }
+        if (!r->cur->broken) {
+                r->cur->broken_file = r->file;
+                r->cur->broken_line = r->lineno;
+        }
+        r->cur->broken = true;
+}
+
 static void reader_fail_line(Reader *r, const char *fmt, const char *detail) {
         _cleanup_free_ char *msg = xstrdup(fmt);
         char *pct = strstr(msg, "%s");
@@ -141,10 +153,7 @@ static void reader_fail_line(Reader *r, const char *fmt, const char *detail) {
                 pct[1] = '.';   /* never a format: the text is ours, the detail is not */
         log_error_at(r->file, r->lineno, "%.*s%s%s", pct ? (int) (pct - msg) : (int) strlen(msg), msg,
                      pct ? detail : "", pct ? pct + 2 : "");
-        if (r->cur)
-                r->cur->broken = true;
-        else
-                r->file_failed = true;
+        mark_broken(r);
 }
 
 /* Python's str.isspace() on UTF-8 text: the byte length of a whitespace
@@ -197,7 +206,8 @@ static const char *space_name(uint32_t cp) {
         case 0x202f: return "NARROW NO-BREAK SPACE";
         case 0x205f: return "MEDIUM MATHEMATICAL SPACE";
         case 0x3000: return "IDEOGRAPHIC SPACE, a full-width space";
-        default: return cp >= 0x2000 && cp <= 0x200a ? "a typographic space" : "whitespace";
+        default: return cp >= 0x2000 && cp <= 0x200a ? "a typographic space" :
+                        cp >= 0x1c && cp <= 0x1f ? "an ASCII separator control character" : "whitespace";
         }
 }
 
@@ -318,14 +328,15 @@ static size_t comment_start(const char *line, size_t len) {
 static uint32_t strip_range(const char *line, size_t *from, size_t *to) {
         uint32_t unicode = 0, cp;
         size_t n;
+        /* U+001C..U+001F are whitespace to Python, not to inih: reported too */
         while (*from < *to && (n = space_at(line + *from, *to - *from, &cp)) > 0) {
-                if (n > 1 && !unicode)
+                if ((n > 1 || (cp >= 0x1c && cp <= 0x1f)) && !unicode)
                         unicode = cp;
                 *from += n;
         }
         while (*to > *from && (n = space_before(line, *to)) > 0 && *to - n >= *from) {
                 (void) space_at(line + *to - n, n, &cp);
-                if (n > 1 && !unicode)
+                if ((n > 1 || (cp >= 0x1c && cp <= 0x1f)) && !unicode)
                         unicode = cp;
                 *to -= n;
         }
@@ -333,8 +344,13 @@ static uint32_t strip_range(const char *line, size_t *from, size_t *to) {
 }
 
 static IniSection *config_add_section(IniConfig *c, const char *name, const char *file, unsigned line) {
-        if (streq(name, "DEFAULT"))
+        if (streq(name, "DEFAULT")) {
+                if (!c->defaults.file) {
+                        c->defaults.file = file;
+                        c->defaults.line = line;
+                }
                 return &c->defaults;
+        }
         IniSection *s = ini_config_find(c, name);
         if (s) {
                 /* strict=False: a repeated section merges, the last value of a key wins */
@@ -434,10 +450,7 @@ static void reader_bad_line(Reader *r, const char *key, const char *what, const 
         else
                 log_error_at(r->file, r->lineno, "Line '%s' contains %s, skipping%s%s%s.", text, what,
                              r->cur ? " [" : " the file", r->cur ? r->cur->name : "", r->cur ? "]" : "");
-        if (r->cur)
-                r->cur->broken = true;
-        else
-                r->file_failed = true;
+        mark_broken(r);
         r->cur_key = NULL;
 }
 
@@ -447,6 +460,19 @@ static void reader_bad_line(Reader *r, const char *key, const char *what, const 
 static bool reader_classify(Reader *r, const char *line, size_t len) {
         char what[192];
         size_t content = comment_start(line, len);
+        /* Python decodes the whole file: undecodable bytes even in a comment
+         * stop supervisor from reading it. */
+        for (size_t i = content; i < len;) {
+                size_t n = utf8_len((const unsigned char *) line + i, len - i);
+                if (n == 0) {
+                        snprintf(what, sizeof what, "invalid UTF-8 at column %zu (in a comment), which supervisor "
+                                 "cannot read at all", column_of(line, i));
+                        _cleanup_free_ char *text = xstrndup(line, content);
+                        reader_bad_line(r, NULL, what, text);
+                        return false;
+                }
+                i += n;
+        }
         size_t vs = 0, ve = content;
         uint32_t edge_unicode = strip_range(line, &vs, &ve);
         const char *v = line + vs;
@@ -549,7 +575,7 @@ static bool reader_classify(Reader *r, const char *line, size_t len) {
         }
         if (edge_unicode)
                 log_warning_at(r->file, r->lineno,
-                               "%s: non-ASCII whitespace U+%04X (%s) around the key or value is stripped, as "
+                               "%s: whitespace U+%04X (%s) around the key or value is stripped, as "
                                "supervisor does; the value is '%s'.", key, (unsigned) edge_unicode,
                                space_name(edge_unicode), value);
 

@@ -33,6 +33,8 @@ typedef struct IniSection {
         IniKey *keys;
         size_t n_keys;
         bool broken;         /* a line in it could not be read; already reported */
+        const char *broken_file;   /* the first such line */
+        unsigned broken_line;
 } IniSection;
 
 typedef struct IniConfig {

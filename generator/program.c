@@ -3,6 +3,7 @@
  * process_groups_from_parser(), _processes_from_section(); process.py,
  * Subprocess.get_execv_args() for what is checked at spawn. */
 #include <errno.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@ extern char **environ;
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 typedef struct Ctx {
+        Model *model;              /* set for [supervisord]: where its first error was */
         const IniConfig *config;
         const IniSection *section;
         const char *kind;          /* "program", "group", "supervisord" */
@@ -32,8 +34,13 @@ typedef struct Ctx {
 static int ctx_fail(const Ctx *x, const IniKey *k, const char *key, char *msg) {
         const char *file = k ? k->file : x->section ? x->section->file : NULL;
         unsigned line = k ? k->line : x->section ? x->section->line : 0;
-        if (streq(x->kind, "supervisord"))
-                log_error_at(file, line, "%s: %s (in [%s]), ignoring.", key, msg, x->section->name);
+        if (streq(x->kind, "supervisord")) {
+                log_error_at(file, line, "%s: %s (in [%s]).", key, msg, x->section->name);
+                if (x->model && !x->model->fail_file) {
+                        x->model->fail_file = file;
+                        x->model->fail_line = line;
+                }
+        }
         else
                 log_error_at(file, line, "%s: %s (in [%s]), skipping %s '%s'.", key, msg, x->section->name, x->kind,
                              x->name);
@@ -245,6 +252,30 @@ static bool user_exists(const char *user, bool *ret_numeric) {
         return true;
 }
 
+/* colon_separated_user_group(): "user" or "user:group", both existing. */
+static bool owner_exists(const char *owner) {
+        _cleanup_free_ char *u = xstrdup(owner);
+        char *colon = strchr(u, ':');
+        if (colon)
+                *colon++ = 0;
+        bool numeric;
+        if (!user_exists(u, &numeric))
+                return false;
+        if (!colon)
+                return true;
+        int64_t gid;
+        return dt_integer(colon, &gid, NULL) == 0 ? getgrgid((gid_t) gid) != NULL : getgrnam(colon) != NULL;
+}
+
+/* A line break or other control character: what an unquoted unit-file
+ * setting cannot hold. */
+static bool has_control(const char *s) {
+        for (; *s; s++)
+                if ((unsigned char) *s < 0x20 || *s == 0x7f)
+                        return true;
+        return false;
+}
+
 /* Environment names systemd's Environment= accepts. */
 static bool env_name_ok(const char *s) {
         if (!*s || (*s >= '0' && *s <= '9'))
@@ -285,8 +316,8 @@ static char *path_lookup(const char *search, const char *prog) {
         for (char *dir = strtok_r(path, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
                 _cleanup_free_ char *cand = xstrjoin(dir, "/", prog, NULL);
                 struct stat st;
-                if (cand[0] == '/' && stat(cand, &st) == 0 && S_ISREG(st.st_mode))
-                        return TAKE_PTR(cand);
+                if (cand[0] == '/' && stat(cand, &st) == 0)
+                        return TAKE_PTR(cand);   /* the first that exists, even if it cannot run */
         }
         return NULL;
 }
@@ -314,6 +345,16 @@ static int resolve_command(const Ctx *x, const IniKey *k, Process *p, const char
                         return ctx_fail(x, k, "command",
                                         xasprintf("can't find command '%s' in PATH=%s", prog,
                                                   path_env && *path_env ? path_env : DEFAULT_PATH));
+                /* check_execv_args() */
+                struct stat st;
+                if (stat(found, &st) == 0 && S_ISDIR(st.st_mode)) {
+                        _cleanup_free_ char *f = found;
+                        return ctx_fail(x, k, "command", xasprintf("command at '%s' is a directory", f));
+                }
+                if (stat(found, &st) == 0 && !(st.st_mode & 0111)) {
+                        _cleanup_free_ char *f = found;
+                        return ctx_fail(x, k, "command", xasprintf("command at '%s' is not executable", f));
+                }
                 free(argv[0]);
                 argv[0] = found;
         } else if (prog[0] != '/') {
@@ -351,6 +392,9 @@ static int read_logfile(const Ctx *x, const char *which, Expansions *e, bool war
                 _cleanup_free_ char *path = NULL;
                 if (dt_logfile(v2, &t, &path, &error) < 0)
                         return ctx_fail(x, k, key, error);
+                if (t == LOG_TARGET_PATH && has_control(path))
+                        return ctx_fail(x, k, key, xasprintf("path '%s' holds a line break or control character "
+                                                             "(from a continuation line?), which a unit file cannot hold", path));
                 if (t == LOG_TARGET_PATH && path[0] != '/' && warn)
                         log_warning_at(k->file, k->line,
                                        "%s: relative path '%s' is relative to supervisord's working directory, which "
@@ -373,6 +417,17 @@ static int read_logfile(const Ctx *x, const char *which, Expansions *e, bool war
                                key);
         if (t == LOG_TARGET_SYSLOG)
                 t = LOG_TARGET_AUTO;
+        if (syslog) {
+                /* supervisor copies the output to syslog as well: that is the
+                 * journal here.  A unit has one place for it, so a file wins,
+                 * and NONE is overruled. */
+                if (t == LOG_TARGET_PATH && warn)
+                        log_warning_at(k ? k->file : x->section->file, k ? k->line : x->section->line,
+                                       "%s: output goes to %s only; the copy %s=true asks for is not made.", key,
+                                       *ret_path, skey);
+                if (t == LOG_TARGET_NONE)
+                        t = LOG_TARGET_AUTO;
+        }
         *ret_target = t;
         return 0;
 }
@@ -442,6 +497,75 @@ static int build_program(Model *m, const IniConfig *c, const IniSection *s, cons
         bool has_mode = false;
         int64_t mode = 0, backlog = 0;
 
+        /* fcgi-program: process_groups_from_parser() reads user= and the
+         * socket before any of the program's own keys. */
+        if (fcgi) {
+                Expansions fe = { .parent = &env->environ_exp };
+                expansions_set_str(&fe, "program_name", program);
+                int r = get(&x, "user", NULL, &fe, true, &v, &k);
+                bool numeric;
+                if (r >= 0 && v && !user_exists(v, &numeric))
+                        r = ctx_fail(&x, k, "user", xasprintf(numeric ? "Invalid user id %s" : "Invalid user name %s", v));
+                free(TAKE_PTR(v));
+                if (r >= 0)
+                        r = get(&x, "socket_backlog", NULL, &fe, true, &v, &k);
+                if (r >= 0 && v && (dt_integer(v, &backlog, &error) < 0 || backlog < 1 || backlog > 65535)) {
+                        free(error);
+                        r = ctx_fail(&x, k, "socket_backlog", xasprintf("Invalid socket_backlog value %s", v));
+                }
+                free(TAKE_PTR(v));
+                if (r >= 0)
+                        r = get(&x, "socket_owner", NULL, &fe, true, &sock_owner, &k);
+                if (r >= 0 && sock_owner && !owner_exists(sock_owner))
+                        r = ctx_fail(&x, k, "socket_owner", xasprintf("Invalid socket_owner value %s", sock_owner));
+                if (r >= 0)
+                        r = get(&x, "socket_mode", NULL, &fe, true, &v, &k);
+                if (r >= 0 && v) {
+                        if (dt_octal(v, &mode, &error) < 0 || mode < 0 || mode > 07777) {
+                                free(error);
+                                r = ctx_fail(&x, k, "socket_mode", xasprintf("Invalid socket_mode value %s", v));
+                        }
+                        has_mode = true;
+                }
+                free(TAKE_PTR(v));
+                if (r >= 0)
+                        r = get(&x, "socket", NULL, &fe, true, &sock, &k);
+                expansions_done(&fe);
+                if (r < 0)
+                        goto out;
+                if (sock && has_control(sock)) {
+                        ctx_fail(&x, k, "socket", xasprintf("'%s' holds a line break or control character", sock));
+                        goto out;
+                }
+                if (!sock || !*sock) {
+                        ctx_fail(&x, k, "socket", xasprintf("[%s] section requires a \"socket\" line", s->name));
+                        goto out;
+                }
+                bool unix_sock = strncmp(sock, "unix://", 7) == 0;
+                if (unix_sock && sock[7] != '/') {
+                        ctx_fail(&x, k, "socket", xasprintf("Unix socket path %s is not an absolute path", sock + 7));
+                        goto out;
+                }
+                if (!unix_sock && (sock_owner || has_mode)) {
+                        ctx_fail(&x, k, "socket",
+                                 xstrdup("socket_owner and socket_mode params should only be used with a Unix domain socket"));
+                        goto out;
+                }
+                if (!unix_sock) {
+                        const char *hp = strncmp(sock, "tcp://", 6) == 0 ? sock + 6 : NULL;
+                        const char *colon = hp ? strrchr(hp, ':') : NULL;
+                        bool ok = colon && colon > hp && colon[1];
+                        for (const char *q = hp; ok && q < colon; q++)
+                                ok = *q != ':' && !py_isspace(*q);
+                        for (const char *q = colon ? colon + 1 : NULL; ok && *q; q++)
+                                ok = *q >= '0' && *q <= '9';
+                        if (!ok) {
+                                ctx_fail(&x, k, "socket", xasprintf("Bad socket format %s", sock));
+                                goto out;
+                        }
+                }
+        }
+
         if (get_integer(&x, "priority", "999", &common, &t.priority) < 0 ||
             get_boolean(&x, "autostart", "true", &common, &t.autostart) < 0)
                 goto out;
@@ -503,6 +627,12 @@ static int build_program(Model *m, const IniConfig *c, const IniSection *s, cons
                                  xasprintf(numeric ? "Invalid user id %s" : "Invalid user name %s", t.user));
                         goto out;
                 }
+                int64_t uid;
+                if (numeric && dt_integer(t.user, &uid, NULL) == 0) {
+                        /* "00" or "+0" name uid 0 to supervisor; systemd wants "0" */
+                        free(t.user);
+                        t.user = xasprintf("%lld", (long long) uid);
+                }
         }
         if (get(&x, "umask", NULL, &common, true, &v, &k) < 0)
                 goto out;
@@ -547,62 +677,6 @@ static int build_program(Model *m, const IniConfig *c, const IniSection *s, cons
                                (long long) numprocs, s->name);
                 ret = 0;
                 goto out;
-        }
-
-        /* fcgi-program: the socket, read before the processes as supervisor does */
-        if (fcgi) {
-                Expansions fe = { .parent = &env->environ_exp };
-                expansions_set_str(&fe, "program_name", program);
-                int r = get(&x, "socket_backlog", NULL, &fe, true, &v, &k);
-                if (r >= 0 && v && (dt_integer(v, &backlog, &error) < 0 || backlog < 1 || backlog > 65535)) {
-                        free(error);
-                        r = ctx_fail(&x, k, "socket_backlog", xasprintf("Invalid socket_backlog value %s", v));
-                }
-                free(TAKE_PTR(v));
-                if (r >= 0)
-                        r = get(&x, "socket_owner", NULL, &fe, true, &sock_owner, &k);
-                if (r >= 0)
-                        r = get(&x, "socket_mode", NULL, &fe, true, &v, &k);
-                if (r >= 0 && v) {
-                        if (dt_octal(v, &mode, &error) < 0 || mode < 0 || mode > 07777) {
-                                free(error);
-                                r = ctx_fail(&x, k, "socket_mode", xasprintf("Invalid socket_mode value %s", v));
-                        }
-                        has_mode = true;
-                }
-                free(TAKE_PTR(v));
-                if (r >= 0)
-                        r = get(&x, "socket", NULL, &fe, true, &sock, &k);
-                expansions_done(&fe);
-                if (r < 0)
-                        goto out;
-                if (!sock || !*sock) {
-                        ctx_fail(&x, k, "socket", xasprintf("[%s] section requires a \"socket\" line", s->name));
-                        goto out;
-                }
-                bool unix_sock = strncmp(sock, "unix://", 7) == 0;
-                if (unix_sock && sock[7] != '/') {
-                        ctx_fail(&x, k, "socket", xasprintf("Unix socket path %s is not an absolute path", sock + 7));
-                        goto out;
-                }
-                if (!unix_sock && (sock_owner || has_mode)) {
-                        ctx_fail(&x, k, "socket",
-                                 xstrdup("socket_owner and socket_mode params should only be used with a Unix domain socket"));
-                        goto out;
-                }
-                if (!unix_sock) {
-                        const char *hp = strncmp(sock, "tcp://", 6) == 0 ? sock + 6 : NULL;
-                        const char *colon = hp ? strrchr(hp, ':') : NULL;
-                        bool ok = colon && colon > hp && colon[1];
-                        for (const char *q = hp; ok && q < colon; q++)
-                                ok = *q != ':' && !py_isspace(*q);
-                        for (const char *q = colon ? colon + 1 : NULL; ok && *q; q++)
-                                ok = *q >= '0' && *q <= '9';
-                        if (!ok) {
-                                ctx_fail(&x, k, "socket", xasprintf("Bad socket format %s", sock));
-                                goto out;
-                        }
-                }
         }
 
         for (int64_t num = numprocs_start; num < numprocs_start + numprocs; num++) {
@@ -655,6 +729,10 @@ static int build_program(Model *m, const IniConfig *c, const IniSection *s, cons
                         }
 
                 int r = get(&x, "directory", NULL, e, true, &p->directory, &k);
+                if (r >= 0 && p->directory && has_control(p->directory))
+                        r = ctx_fail(&x, k, "directory",
+                                     xasprintf("'%s' holds a line break or control character (from a continuation "
+                                               "line?), which a unit file cannot hold", p->directory));
                 if (r >= 0 && p->directory && p->directory[0] != '/')
                         r = ctx_fail(&x, k, "directory",
                                      xasprintf(p->directory[0] == '~' ? "'%s' is not an absolute path (supervisor does not expand '~' here)"
@@ -740,25 +818,26 @@ static void read_supervisord(Model *m, const IniConfig *c, Env *env) {
         const IniSection *s = ini_config_find(c, "supervisord");
         if (!s)
                 return;
-        Ctx x = { .config = c, .section = s, .kind = "supervisord", .name = "supervisord" };
+        unsigned errors_before = log_n_errors();
+        Ctx x = { .model = m, .config = c, .section = s, .kind = "supervisord", .name = "supervisord" };
         Expansions e = { .parent = &env->environ_exp };
         expansions_set_str(&e, "host_node_name", env->host);
         _cleanup_free_ char *v = NULL;
         const IniKey *k;
         char *error = NULL;
         if (get(&x, "minfds", NULL, &e, true, &v, &k) == 0 && v) {
-                if (dt_integer(v, &m->minfds, &error) < 0 || m->minfds < 1)
-                        ctx_fail(&x, k, "minfds", error ? error : xasprintf("'%s' is not a positive number", v));
+                if (dt_integer(v, &m->minfds, &error) < 0)
+                        ctx_fail(&x, k, "minfds", error);
                 else
-                        m->has_minfds = true;
+                        m->has_minfds = m->minfds > 0;
         }
         free(TAKE_PTR(v));
         error = NULL;
         if (get(&x, "minprocs", NULL, &e, true, &v, &k) == 0 && v) {
-                if (dt_integer(v, &m->minprocs, &error) < 0 || m->minprocs < 1)
-                        ctx_fail(&x, k, "minprocs", error ? error : xasprintf("'%s' is not a positive number", v));
+                if (dt_integer(v, &m->minprocs, &error) < 0)
+                        ctx_fail(&x, k, "minprocs", error);
                 else
-                        m->has_minprocs = true;
+                        m->has_minprocs = m->minprocs > 0;
         }
         free(TAKE_PTR(v));
         error = NULL;
@@ -784,6 +863,7 @@ static void read_supervisord(Model *m, const IniConfig *c, Env *env) {
                 }
         }
         expansions_done(&e);
+        m->supervisord_failed = log_n_errors() > errors_before;
 }
 
 static bool section_is(const IniSection *s, const char *prefix) {
@@ -794,6 +874,54 @@ static bool section_is(const IniSection *s, const char *prefix) {
 static void group_add(Model *m, Group *g) {
         m->groups = xrealloc(m->groups, (m->n_groups + 1) * sizeof *m->groups);
         m->groups[m->n_groups++] = g;
+}
+
+/* list_of_strings(): split on ',' and strip each item; no value, no items.
+ * Empty items stay (and then name no program, as in supervisor). */
+static char **split_list(const char *value) {
+        char **items = NULL;
+        if (!value || !*value)
+                return xcalloc(1, sizeof(char *));
+        _cleanup_free_ char *copy = xstrdup(value);
+        for (char *item = copy;;) {
+                char *comma = strchr(item, ',');
+                if (comma)
+                        *comma = 0;
+                items = strv_push(items, xstrdup(py_strip(item)));
+                if (!comma)
+                        break;
+                item = comma + 1;
+        }
+        return items;
+}
+
+/* supervisor refuses to start at all when [supervisord] or [DEFAULT] is bad;
+ * since every program depends on them, we skip every program, each with a
+ * message at the offending line, rather than run them with settings that
+ * were meant differently.  Returns false when the configuration is usable. */
+static bool config_unusable(const IniConfig *c, const Model *m) {
+        const IniSection *sd = ini_config_find(c, "supervisord");
+        const char *file, *why;
+        unsigned line;
+        if (c->defaults.broken) {
+                file = c->defaults.broken_file, line = c->defaults.broken_line;
+                why = "[DEFAULT] has a line that could not be read (see above) and every section inherits it";
+        } else if (sd && sd->broken) {
+                file = sd->broken_file, line = sd->broken_line;
+                why = "[supervisord] has a line that could not be read (see above): supervisor would not start";
+        } else if (m->supervisord_failed) {
+                file = m->fail_file, line = m->fail_line;
+                why = "[supervisord] has an invalid value (see above): supervisor would not start";
+        } else
+                return false;
+        for (size_t i = 0; i < c->n_sections; i++)
+                if (section_is(c->sections[i], "program") || section_is(c->sections[i], "fcgi-program"))
+                        log_error_at(file, line, "%s; skipping [%s].", why, c->sections[i]->name);
+        return true;
+}
+
+static bool section_is_program(const IniSection *s) {
+        return section_is(s, "program") || section_is(s, "fcgi-program");
 }
 
 void model_build(const IniConfig *c, Model *m) {
@@ -807,9 +935,14 @@ void model_build(const IniConfig *c, Model *m) {
                 _cleanup_free_ char *name = xasprintf("ENV_%.*s", (int) (eq - *e), *e);
                 expansions_set_str(&env.environ_exp, name, eq + 1);
         }
-        read_supervisord(m, c, &env);
-
         _cleanup_strv_free_ char **grouped = NULL;   /* sections claimed by a [group:x] */
+        read_supervisord(m, c, &env);
+        if (config_unusable(c, m)) {
+                for (size_t i = 0; i < c->n_sections; i++)
+                        if (section_is_program(c->sections[i]))
+                                m->n_skipped++;
+                goto done;
+        }
 
         for (size_t i = 0; i < c->n_sections; i++) {
                 const IniSection *s = c->sections[i];
@@ -818,26 +951,41 @@ void model_build(const IniConfig *c, Model *m) {
                 Ctx x = { .config = c, .section = s, .kind = "group", .name = strchr(s->name, ':') + 1 };
                 char *error = NULL;
                 _cleanup_free_ char *gname = NULL, *programs = NULL;
-                if (dt_process_name(x.name, &gname, &error) < 0) {
-                        ctx_fail(&x, NULL, "section name", error);
-                        m->n_skipped++;
-                        continue;
-                }
-                x.name = gname;
                 Expansions e = { .parent = &env.environ_exp };
                 int64_t prio = 999;
-                const IniKey *pk;
-                int r = s->broken ? -EINVAL : 0;
-                if (r >= 0)
+                const IniKey *pk = NULL;
+                int r = dt_process_name(x.name, &gname, &error);
+                if (r < 0)
+                        ctx_fail(&x, NULL, "section name", error);
+                else if (s->broken)
+                        r = log_error_at(s->file, s->line, "[%s] has lines that could not be read (see above).", s->name);
+                if (r >= 0) {
+                        x.name = gname;
                         r = get(&x, "programs", NULL, &e, true, &programs, &pk);
+                }
                 if (r >= 0)
                         r = get_integer(&x, "priority", "999", &e, &prio);
                 expansions_done(&e);
+                _cleanup_strv_free_ char **members = NULL;
                 if (r < 0) {
-                        if (s->broken)
-                                log_error_at(s->file, s->line, "[%s] has lines that could not be read, skipping group.",
-                                             s->name);
-                        m->n_skipped++;
+                        /* supervisor would stop here.  Its members must not run as
+                         * plain programs: skip those we can name. */
+                        const IniKey *raw = ini_section_lookup(c, s, "programs");
+                        members = split_list(raw ? raw->value : NULL);
+                        for (size_t j = 0; members[j]; j++) {
+                                _cleanup_free_ char *ps = xstrjoin("program:", members[j], NULL);
+                                _cleanup_free_ char *fs = xstrjoin("fcgi-program:", members[j], NULL);
+                                const IniSection *ms = ini_config_find(c, ps);
+                                if (!ms)
+                                        ms = ini_config_find(c, fs);
+                                if (!ms)
+                                        continue;
+                                log_error_at(ms->file, ms->line, "[%s] is a member of the invalid [%s], skipping it.",
+                                             ms->name, s->name);
+                                grouped = strv_push(grouped, xstrdup(ms->name));
+                                m->n_skipped++;
+                        }
+                        log_error_at(s->file, s->line, "Skipping group [%s].", s->name);
                         continue;
                 }
                 Group *g = xcalloc(1, sizeof *g);
@@ -848,37 +996,33 @@ void model_build(const IniConfig *c, Model *m) {
                 g->heterogeneous = true;
                 group_add(m, g);
 
-                /* list_of_strings(): split on ',', strip each (empty items stay, and fail) */
-                for (char *item = programs; item && *item;) {
-                        char *comma = strchr(item, ',');
-                        if (comma)
-                                *comma = 0;
-                        char *name = py_strip(item);
-                        _cleanup_free_ char *ps = xasprintf("program:%s", name);
-                        _cleanup_free_ char *fs = xasprintf("fcgi-program:%s", name);
+                members = split_list(programs);
+                for (size_t j = 0; members[j]; j++) {
+                        const char *name = members[j];
+                        _cleanup_free_ char *ps = xstrjoin("program:", name, NULL);
+                        _cleanup_free_ char *fs = xstrjoin("fcgi-program:", name, NULL);
                         const IniSection *member = ini_config_find(c, ps);
                         const IniSection *fmember = ini_config_find(c, fs);
                         if (member && fmember)
                                 log_error_at(pk->file, pk->line,
-                                             "programs: [%s] name %s is ambiguous (exists as program and fcgi-program), skipping it.",
+                                             "programs: [%s] name '%s' is ambiguous (exists as program and fcgi-program), skipping it.",
                                              s->name, name);
                         else if (!member && !fmember)
                                 log_error_at(pk->file, pk->line, "programs: [%s] names unknown program or fcgi-program '%s', skipping it.",
                                              s->name, name);
                         else {
+                                /* In a group, supervisor runs an [fcgi-program:x] as a
+                                 * plain process: its socket is never read. */
                                 const IniSection *ms = member ? member : fmember;
                                 grouped = strv_push(grouped, xstrdup(ms->name));
                                 size_t before = m->n_procs;
-                                if (build_program(m, c, ms, gname, prio, true, &env, !member) < 0)
+                                if (build_program(m, c, ms, gname, prio, true, &env, false) < 0)
                                         m->n_skipped++;
-                                for (size_t j = before; j < m->n_procs; j++) {
-                                        g->instances = strv_push(g->instances, xstrdup(m->procs[j]->instance));
-                                        m->procs[j]->target = g;
+                                for (size_t k = before; k < m->n_procs; k++) {
+                                        g->instances = strv_push(g->instances, xstrdup(m->procs[k]->instance));
+                                        m->procs[k]->target = g;
                                 }
                         }
-                        if (!comma)
-                                break;
-                        item = comma + 1;
                 }
         }
 
@@ -891,7 +1035,7 @@ void model_build(const IniConfig *c, Model *m) {
                                        s->name);
                         continue;
                 }
-                if (!fcgi && !section_is(s, "program")) {
+                if (!section_is_program(s)) {
                         static const char *const quiet[] = { "supervisord", "include", "unix_http_server",
                                                              "inet_http_server", "supervisorctl" };
                         bool known = section_is(s, "group") || section_is(s, "rpcinterface") || section_is(s, "ctlplugin");
@@ -907,12 +1051,19 @@ void model_build(const IniConfig *c, Model *m) {
                 const char *raw = strchr(s->name, ':') + 1;
                 /* The group (and its priority) of a plain program is itself. */
                 Ctx x = { .config = c, .section = s, .kind = fcgi ? "fcgi-program" : "program", .name = raw };
+                _cleanup_free_ char *gname = NULL;
+                char *error = NULL;
+                if (dt_process_name(raw, &gname, &error) < 0) {
+                        ctx_fail(&x, NULL, "section name", error);
+                        m->n_skipped++;
+                        continue;
+                }
                 Expansions e = { .parent = &env.environ_exp };
                 int64_t prio = 999;
                 int r = get_integer(&x, "priority", "999", &e, &prio);
                 expansions_done(&e);
                 size_t before = m->n_procs;
-                if (r < 0 || build_program(m, c, s, raw, prio, false, &env, fcgi) < 0) {
+                if (r < 0 || build_program(m, c, s, gname, prio, false, &env, fcgi) < 0) {
                         m->n_skipped++;
                         continue;
                 }
@@ -930,6 +1081,7 @@ void model_build(const IniConfig *c, Model *m) {
                 }
         }
 
+done:
         expansions_done(&env.environ_exp);
         env_pairs_done(&env.sd_env);
         free(env.host);

@@ -79,6 +79,9 @@ typedef struct Model {
         bool has_sd_umask;
         char *sd_user;
         unsigned n_skipped;      /* programs reported and left out */
+        bool supervisord_failed; /* an invalid [supervisord] value: supervisor would not start */
+        const char *fail_file;   /* ... and where */
+        unsigned fail_line;
         Process **by_instance;   /* hash of procs by instance, open addressing */
         size_t by_instance_cap;
 } Model;

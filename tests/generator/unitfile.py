@@ -110,6 +110,21 @@ def unspecifier(s):
     return out
 
 
+def _undollar(word, value):
+    """'$$' -> '$'; a lone '$' would be variable expansion, which we never write."""
+    out, i = "", 0
+    while i < len(word):
+        if word[i] == "$":
+            if word[i + 1:i + 2] != "$":
+                raise ValueError("unescaped '$' (variable expansion) in %r" % value)
+            out += "$"
+            i += 2
+        else:
+            out += word[i]
+            i += 1
+    return out
+
+
 def exec_argv(value):
     """The argv systemd runs for an ExecStart= value."""
     argv = []
@@ -119,10 +134,7 @@ def exec_argv(value):
             continue
         if not quoted and word == ";":
             raise ValueError("unescaped ';' separator in %r" % value)
-        argv.append(unspecifier(word).replace("$$", "\0").replace("$", "\1").replace("\0", "$"))
-    for a in argv:
-        if "\1" in a:
-            raise ValueError("unescaped '$' (variable expansion) in %r" % value)
+        argv.append(_undollar(unspecifier(word), value))
     return argv
 
 

@@ -65,16 +65,9 @@ char *ini_file_dir(const char *file) {
         return xstrndup(file, (size_t) (slash - file));
 }
 
-static size_t hash_name(const char *s) {
-        size_t h = 14695981039346656037u;   /* FNV-1a */
-        for (; *s; s++)
-                h = (h ^ (unsigned char) *s) * 1099511628211u;
-        return h;
-}
-
 /* The slot of name in the index: where it is, or the empty slot where it goes. */
 static size_t index_slot(const IniConfig *c, const char *name) {
-        size_t mask = c->index_cap - 1, i = hash_name(name) & mask;
+        size_t mask = c->index_cap - 1, i = str_hash(name) & mask;
         while (c->index[i] && !streq(c->sections[c->index[i] - 1]->name, name))
                 i = (i + 1) & mask;
         return i;

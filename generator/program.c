@@ -202,15 +202,8 @@ void model_done(Model *m) {
         *m = (Model) {0};
 }
 
-static size_t hash_str(const char *s) {
-        size_t h = 14695981039346656037u;   /* FNV-1a */
-        for (; *s; s++)
-                h = (h ^ (unsigned char) *s) * 1099511628211u;
-        return h;
-}
-
 static size_t instance_slot(const Model *m, const char *instance) {
-        size_t mask = m->by_instance_cap - 1, i = hash_str(instance) & mask;
+        size_t mask = m->by_instance_cap - 1, i = str_hash(instance) & mask;
         while (m->by_instance[i] && !streq(m->by_instance[i]->instance, instance))
                 i = (i + 1) & mask;
         return i;

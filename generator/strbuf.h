@@ -61,3 +61,11 @@ static inline bool py_isspace(char c) {
                c == '\x1c' || c == '\x1d' || c == '\x1e' || c == '\x1f';
 }
 char *py_strip(char *s);                 /* in place, returns start */
+
+/* FNV-1a, for the generator's small open-addressing tables. */
+static inline size_t str_hash(const char *s) {
+        size_t h = 14695981039346656037u;
+        for (; *s; s++)
+                h = (h ^ (unsigned char) *s) * 1099511628211u;
+        return h;
+}

@@ -95,14 +95,14 @@ def split_words(value):
         words.append((word, started))
 
 
-def unspecifier(s):
-    """'%%' -> '%'; any other specifier is an error here (we never write one)."""
+def _undouble(s, ch, what, context):
+    """ch+ch -> ch; a lone ch would be a systemd expansion we never write."""
     out, i = "", 0
     while i < len(s):
-        if s[i] == "%":
-            if s[i + 1:i + 2] != "%":
-                raise ValueError("unexpected specifier in %r" % s)
-            out += "%"
+        if s[i] == ch:
+            if s[i + 1:i + 2] != ch:
+                raise ValueError("unexpected %s in %r" % (what, context))
+            out += ch
             i += 2
         else:
             out += s[i]
@@ -110,19 +110,14 @@ def unspecifier(s):
     return out
 
 
+def unspecifier(s):
+    """'%%' -> '%'; any other specifier is an error here (we never write one)."""
+    return _undouble(s, "%", "specifier", s)
+
+
 def _undollar(word, value):
     """'$$' -> '$'; a lone '$' would be variable expansion, which we never write."""
-    out, i = "", 0
-    while i < len(word):
-        if word[i] == "$":
-            if word[i + 1:i + 2] != "$":
-                raise ValueError("unescaped '$' (variable expansion) in %r" % value)
-            out += "$"
-            i += 2
-        else:
-            out += word[i]
-            i += 1
-    return out
+    return _undouble(word, "$", "'$' (variable expansion)", value)
 
 
 def exec_argv(value):

@@ -1,10 +1,12 @@
 /* log.h: the generator's messages.
  *
- * As systemd.generator(7) asks, a generator started by PID 1 logs to
- * /dev/kmsg (its stderr goes nowhere useful that early); otherwise to stderr.
- * Every line is "unitcorn-generator[PID]: FILE:LINE: message", so an operator
- * can go straight to the offending line.  SYSTEMD_LOG_LEVEL (a name or a
- * number, as systemd takes it) sets the threshold; default is info. */
+ * As systemd.generator(7) asks, a generator started by PID 1 does not rely
+ * on its stderr: messages go to the journal when journald runs, else to
+ * /dev/kmsg (not in a container), else stderr (see log.c).  Every message
+ * reads "FILE:LINE: message", so an operator can go straight to the
+ * offending line; on the journal, CONFIG_FILE= and CONFIG_LINE= carry the
+ * same.  SYSTEMD_LOG_LEVEL (a name or a number, as systemd takes it) sets
+ * the threshold; default is info. */
 #pragma once
 
 #include <syslog.h>

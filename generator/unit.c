@@ -228,7 +228,8 @@ static void write_output(StrBuf *b, const char *setting, LogTarget t, const char
  * after (and wanting) the barrier below; a process wants and orders after the
  * barrier of the level below its own.  Ordering then holds transitively for
  * whatever subset is being started, in linear size.  The barriers are PartOf=
- * apps.target so that stopping it stops them too and keeps the reverse order. */
+ * apps.target so that stopping it stops them too and keeps the reverse order
+ * (and so have no default dependencies: see write_priority_levels()). */
 typedef struct Levels {
         const Process **first;   /* a representative process per level, sorted */
         size_t n;
@@ -279,6 +280,10 @@ static int write_priority_levels(Output *o, const Model *m, const Levels *l, con
                 sb_add(&b, "\n[Unit]\nDescription=supervisor programs of priority up to ");
                 sb_addf(&b, "%lld.%lld\nPartOf=apps.target\n", (long long) l->first[k]->group_priority,
                         (long long) l->first[k]->priority);
+                /* A target's default dependencies would order it After= what
+                 * it is PartOf=, i.e. after apps.target, which is after every
+                 * process: a cycle.  So: none, and the shutdown ones by hand. */
+                sb_add(&b, "DefaultDependencies=no\nConflicts=shutdown.target\nBefore=shutdown.target\n");
                 if (k > 0) {
                         _cleanup_free_ char *below = level_name(m, l, k - 1);
                         sb_addf(&b, "Wants=%s\nAfter=%s\n", below, below);

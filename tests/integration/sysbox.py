@@ -1,0 +1,254 @@
+"""A throwaway systemd as PID 1, in namespaces, for tests and the quickstart.
+
+DESIGN.md section 5: `unshare --pid --fork --mount --uts --ipc --net
+--propagation private`, then inside: proc, tmpfs on /run and /tmp, the built
+generator in /run/systemd/system-generators/, the unit templates in
+/run/systemd/system/, a volatile journal, a boot target that wants only the
+journal and apps.target, and `exec systemd --system`.  /etc/supervisor.d is a
+host directory bind-mounted in, so booting twice with the same directory is a
+reboot.  Nothing lands on the host.
+
+Driven with `nsenter -t <its PID 1> -a systemctl ...`.  Everything waits for
+an event (systemd's READY=1 on a notify socket, systemctl's own --wait, the
+journal's follow mode), never for a fixed time.  Needs root; `available()`
+says why not.
+"""
+
+import os
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+BOOT_TARGET = "unitcorn-test.target"
+
+BOOT_UNIT = """[Unit]
+Description=unitcorn test boot
+Wants=systemd-journald.socket systemd-journald.service apps.target
+After=systemd-journald.service
+AllowIsolate=yes
+"""
+
+# Runs inside the new namespaces, as their PID 1 until it execs systemd.
+# $1: the staging dir (generator, units, supervisor.d, notify socket).
+INNER = r"""
+set -e
+stage=$1
+mount -t proc proc /proc
+# PID 1 writes its console messages to /dev/console: here, a file of ours
+mount --bind "$stage"/console /dev/console
+mkdir -p /etc/supervisor.d
+# before /tmp is covered: the supervisor dir may live there
+mount --bind "$stage"/supervisor.d /etc/supervisor.d
+mount -t tmpfs tmpfs /run
+mount -t tmpfs tmpfs /tmp
+mkdir -p /run/systemd/system /run/systemd/system-generators /run/systemd/journald.conf.d \
+         /run/systemd/system.conf.d
+cp "$stage"/units/* /run/systemd/system/
+cp "$stage"/unitcorn-generator /run/systemd/system-generators/unitcorn-generator
+# Only the units listed in BASE_UNITS, ours and the generator's: nothing of
+# the host's boot (sysctl, tmpfiles, binfmt, ...) runs in here.
+mkdir -p /run/unitcorn-base
+for u in $BASE_UNITS; do
+        [ -e /lib/systemd/system/$u ] && ln -s /lib/systemd/system/$u /run/unitcorn-base/$u
+done
+printf '[Journal]\nStorage=volatile\nRateLimitBurst=0\n' > /run/systemd/journald.conf.d/unitcorn-test.conf
+printf '[Manager]\nDefaultEnvironment=UNITCORN_UNITDIR=/run/systemd/system\n' \
+        > /run/systemd/system.conf.d/unitcorn-test.conf
+hostname unitcorn-test
+# NOTIFY_SOCKET: systemd tells its container manager (us) READY=1 once the
+# boot transaction is done.
+exec env container=unshare NOTIFY_SOCKET="$stage"/notify UNITCORN_UNITDIR=/run/systemd/system \
+        SYSTEMD_UNIT_PATH=/run/systemd/transient:/run/systemd/generator.early:/run/systemd/system:/run/systemd/generator:/run/unitcorn-base:/run/systemd/generator.late \
+        /lib/systemd/systemd --system --unit=""" + BOOT_TARGET + """ $SYSTEMD_ARGS
+"""
+
+
+# The host's units the box may use (linked from /lib/systemd/system).
+BASE_UNITS = " ".join([
+    "-.slice", "system.slice", "slices.target", "sysinit.target", "basic.target", "sockets.target",
+    "paths.target", "timers.target", "local-fs.target", "swap.target", "network.target",
+    "multi-user.target", "shutdown.target", "umount.target", "final.target", "poweroff.target",
+    "systemd-poweroff.service", "reboot.target", "systemd-reboot.service", "halt.target",
+    "systemd-halt.service", "exit.target", "systemd-exit.service",
+    "systemd-journald.service", "systemd-journald.socket", "systemd-journald-dev-log.socket",
+])
+
+
+def available():
+    """None when a systemd can be booted here, else the reason."""
+    if os.geteuid() != 0:
+        return "needs root (unshare of PID and mount namespaces)"
+    for tool in ("unshare", "nsenter"):
+        if not shutil.which(tool):
+            return "%s not found" % tool
+    if not os.path.exists("/lib/systemd/systemd"):
+        return "no /lib/systemd/systemd"
+    return None
+
+
+class Box:
+    """One booted systemd.  supervisor_dir is the host directory that becomes
+    /etc/supervisor.d; generator and units_dir come from the build."""
+
+    def __init__(self, generator, units_dir, supervisor_dir, debug=False):
+        # debug: PID 1 logs at debug level to its console (console_text())
+        self.systemd_args = "--log-level=debug --log-target=console" if debug else ""
+        # not under /tmp, which the namespace covers with its own tmpfs
+        self.stage = tempfile.mkdtemp(prefix="unitcorn-box-", dir="/var/tmp")
+        shutil.copy(generator, os.path.join(self.stage, "unitcorn-generator"))
+        units = os.path.join(self.stage, "units")
+        os.mkdir(units)
+        for name in os.listdir(units_dir):
+            if name.endswith((".service", ".socket", ".target")):
+                shutil.copy(os.path.join(units_dir, name), os.path.join(units, name))
+        with open(os.path.join(units, BOOT_TARGET), "w") as f:
+            f.write(BOOT_UNIT)
+        os.symlink(os.path.abspath(supervisor_dir), os.path.join(self.stage, "supervisor.d"))
+        open(os.path.join(self.stage, "console"), "w").close()
+        self.proc = None
+        self.pid = None
+
+    # -- life cycle --
+
+    def boot(self, timeout=60):
+        notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        path = os.path.join(self.stage, "notify")
+        if os.path.exists(path):
+            os.unlink(path)
+        notify.bind(path)
+        try:
+            self.proc = subprocess.Popen(
+                ["unshare", "--pid", "--fork", "--mount", "--uts", "--ipc", "--net", "--propagation", "private",
+                 "/bin/sh", "-c", INNER, "inner", self.stage],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                env=dict(os.environ, BASE_UNITS=BASE_UNITS, SYSTEMD_ARGS=self.systemd_args))
+            self.output = b""
+            self._drainer = threading.Thread(target=self._drain_output, daemon=True)
+            self._drainer.start()
+            self._wait_ready(notify, timeout)
+        finally:
+            notify.close()
+        self.pid = self._pid1()
+        r = self.run("systemctl", "is-system-running", "--wait", timeout=timeout, check=False)
+        state = r.stdout.strip()
+        if state not in ("running", "degraded"):
+            failed = self.run("systemctl", "--failed", "--no-pager", check=False).stdout
+            raise RuntimeError("boot ended in state %r:\n%s" % (state, failed))
+        return self
+
+    def _wait_ready(self, notify, timeout):
+        """Until systemd sends READY=1, or the namespace dies."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise RuntimeError("systemd sent no READY=1 in %ss" % timeout)
+            ready, _, _ = select.select([notify], [], [], min(left, 0.5))
+            if notify in ready:
+                if b"READY=1" in notify.recv(4096).split(b"\n"):
+                    return
+            elif self.proc.poll() is not None:
+                raise RuntimeError("the namespace exited before READY=1 (exit %s):\n%s%s"
+                                   % (self.proc.returncode, self.output.decode(errors="replace"),
+                                      self.console_text()))
+
+    def _drain_output(self):
+        """unshare's and the boot script's output.  Always read, or a full
+        pipe would stop them."""
+        fd = self.proc.stdout.fileno()
+        while True:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return
+            self.output += chunk
+
+    def console_text(self):
+        """What PID 1 wrote to its console (with debug=True: everything)."""
+        with open(os.path.join(self.stage, "console"), "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def _pid1(self):
+        """The host PID of the namespace's PID 1: unshare's only child."""
+        with open("/proc/%d/task/%d/children" % (self.proc.pid, self.proc.pid)) as f:
+            return int(f.read().split()[0])
+
+    def poweroff(self, timeout=60):
+        if not self.proc or self.proc.poll() is not None:
+            return
+        # exit.target: the manager stops every unit and exits, as a container's
+        # PID 1 does; poweroff would also try to unmount the host's filesystems
+        self.run("systemctl", "exit", "--no-block", check=False)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def cleanup(self):
+        self.poweroff()
+        if self.proc and self.proc.stdout:
+            self._drainer.join(10)
+            self.proc.stdout.close()
+        shutil.rmtree(self.stage, ignore_errors=True)
+
+    def __enter__(self):
+        return self.boot()
+
+    def __exit__(self, *exc):
+        self.cleanup()
+
+    # -- driving it --
+
+    def run(self, *cmd, timeout=60, check=True, input=None):
+        r = subprocess.run(["nsenter", "-t", str(self.pid), "-a", "--"] + list(cmd), input=input,
+                           capture_output=True, text=True, timeout=timeout)
+        if check and r.returncode != 0:
+            raise RuntimeError("%s: exit %d\n%s%s" % (" ".join(cmd), r.returncode, r.stdout, r.stderr))
+        return r
+
+    def systemctl(self, *args, check=True):
+        return self.run("systemctl", "--no-pager", *args, check=check)
+
+    def show(self, unit, prop):
+        return self.systemctl("show", "-P", prop, unit).stdout.strip()
+
+    def journal(self, *args):
+        return self.run("journalctl", "--no-pager", "-o", "cat", *args, check=False).stdout
+
+    def wait_journal(self, pattern, *args, timeout=30):
+        """Follows the journal (with args, e.g. -u UNIT) until a line contains
+        pattern; returns that line.  Lines already there count."""
+        # All namespaces (with only the mount namespace, -f sees no new
+        # entries); nsenter then forks journalctl into the box, so both are
+        # ended together, by their process group, below.
+        p = subprocess.Popen(["nsenter", "-t", str(self.pid), "-a", "--", "journalctl", "--no-pager", "-o", "cat",
+                              "-f", "-n", "all"] + list(args),
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        pending = b""
+        try:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError("no journal line with %r after %ss (journalctl %s)" % (pattern, timeout, args))
+                # raw reads: a buffered reader could hold lines select() does not see
+                ready, _, _ = select.select([p.stdout], [], [], left)
+                if not ready:
+                    continue
+                chunk = os.read(p.stdout.fileno(), 65536)
+                if not chunk:
+                    raise RuntimeError("journalctl exited")
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
+                    text = line.decode(errors="replace")
+                    if pattern in text:
+                        return text
+        finally:
+            os.killpg(p.pid, signal.SIGTERM)
+            p.wait()

@@ -14,6 +14,7 @@ journal's follow mode), never for a fixed time.  Needs root; `available()`
 says why not.
 """
 
+import ctypes
 import os
 import select
 import shutil
@@ -79,6 +80,33 @@ BASE_UNITS = " ".join([
 ])
 
 
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def _end_nsenter(p):
+    """Ends an `nsenter -a` and the program it forked into the box.  That
+    program's parent is outside the box: orphaned, it would go to the host's
+    init and wait there as a zombie, and systemd's shutdown in the box waits
+    for every process of its namespace.  So we are its subreaper, and reap it."""
+    try:
+        with open("/proc/%d/task/%d/children" % (p.pid, p.pid)) as f:
+            kids = [int(k) for k in f.read().split()]
+    except FileNotFoundError:
+        kids = []
+    os.killpg(p.pid, signal.SIGTERM)
+    p.wait()
+    for k in kids:
+        try:
+            os.waitpid(k, 0)
+        except ChildProcessError:
+            pass
+
+
+def _become_subreaper():
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
 def available():
     """None when a systemd can be booted here, else the reason."""
     if os.geteuid() != 0:
@@ -116,6 +144,7 @@ class Box:
     # -- life cycle --
 
     def boot(self, timeout=60):
+        _become_subreaper()
         notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         path = os.path.join(self.stage, "notify")
         if os.path.exists(path):
@@ -250,5 +279,4 @@ class Box:
                     if pattern in text:
                         return text
         finally:
-            os.killpg(p.pid, signal.SIGTERM)
-            p.wait()
+            _end_nsenter(p)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <grp.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -293,4 +294,34 @@ int dt_logfile(const char *s, LogTarget *ret, char **ret_path, char **ret_error)
         if (ret_path)
                 *ret_path = TAKE_PTR(path);
         return 0;
+}
+
+/* name_to_uid(), remembered: NSS reads /etc/passwd afresh on every call. */
+bool dt_user_exists(const char *user, bool *ret_numeric) {
+        static char **known = NULL;
+        int64_t uid;
+        bool numeric = dt_integer(user, &uid, NULL) == 0;
+        *ret_numeric = numeric;
+        if (strv_contains(known, user))
+                return true;
+        struct passwd *pw = numeric ? getpwuid((uid_t) uid) : getpwnam(user);
+        if (!pw)
+                return false;
+        known = strv_push(known, xstrdup(user));
+        return true;
+}
+
+/* colon_separated_user_group(): "user" or "user:group", both existing. */
+bool dt_owner_exists(const char *owner) {
+        _cleanup_free_ char *u = xstrdup(owner);
+        char *colon = strchr(u, ':');
+        if (colon)
+                *colon++ = 0;
+        bool numeric;
+        if (!dt_user_exists(u, &numeric))
+                return false;
+        if (!colon)
+                return true;
+        int64_t gid;
+        return dt_integer(colon, &gid, NULL) == 0 ? getgrgid((gid_t) gid) != NULL : getgrnam(colon) != NULL;
 }

@@ -52,3 +52,10 @@ typedef enum LogTarget {
 int dt_logfile(const char *s, LogTarget *ret, char **ret_path, char **ret_error);
 /* os.path.expanduser(): "~" and "~user" at the start; unchanged otherwise. */
 char *dt_expanduser(const char *s);
+
+/* name_to_uid(): a user name, or a number that names a user (looked up once
+ * each: NSS reads /etc/passwd afresh on every call). *ret_numeric tells
+ * which it was. */
+bool dt_user_exists(const char *user, bool *ret_numeric);
+/* colon_separated_user_group(): "user" or "user:group", both existing. */
+bool dt_owner_exists(const char *owner);

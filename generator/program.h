@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "datatypes.h"
+#include "expand.h"
 #include "inifile.h"
 #include "shlex.h"
 
@@ -85,6 +86,23 @@ typedef struct Model {
         Process **by_instance;   /* hash of procs by instance, open addressing */
         size_t by_instance_cap;
 } Model;
+
+/* What every program sees of the configuration as a whole. */
+typedef struct ProgramEnv {
+        Expansions environ_exp;  /* ENV_* of our environment and [supervisord] environment= */
+        EnvPairs sd_env;
+        char *host;
+} ProgramEnv;
+
+/* program.c: the processes of one program section, appended to m; the
+ * program is skipped whole (reported, nothing appended) on an error. */
+int program_build(Model *m, const IniConfig *c, const IniSection *s, const char *group_name, int64_t group_priority,
+                  bool in_group, const ProgramEnv *env, bool fcgi);
+void process_free(Process *p);
+
+/* model.c: instances already taken (two processes may not share a unit). */
+const Process *model_find_instance(const Model *m, const char *instance);
+void model_add_instance(Model *m, Process *p);
 
 /* Builds the model; never fails as a whole: bad programs are logged and
  * counted in n_skipped. */

@@ -364,11 +364,16 @@ static IniSection *config_add_section(IniConfig *c, const char *name, const char
 }
 
 static void reader_set_key(Reader *r, const char *name, const char *value) {
-        _cleanup_free_ char *lower = xstrdup(name);
-        for (char *p = lower; *p; p++)
+        /* optionxform() = str.lower(), on the stripped name */
+        while (py_isspace(*name))
+                name++;
+        size_t len = strlen(name);
+        while (len > 0 && py_isspace(name[len - 1]))
+                len--;
+        _cleanup_free_ char *n = xstrndup(name, len);
+        for (char *p = n; *p; p++)
                 if (*p >= 'A' && *p <= 'Z')
                         *p = (char) (*p - 'A' + 'a');
-        char *n = py_strip(lower);
         if (!*n) {
                 reader_fail_line(r, "Line has a value but no key name: '%s', skipping.", value);
                 r->cur_key = NULL;
@@ -376,9 +381,12 @@ static void reader_set_key(Reader *r, const char *name, const char *value) {
         }
         IniKey *k = section_find_key(r->cur, n);
         if (!k) {
-                r->cur->keys = xrealloc(r->cur->keys, (r->cur->n_keys + 1) * sizeof *r->cur->keys);
+                if (r->cur->n_keys == r->cur->cap_keys) {
+                        r->cur->cap_keys = r->cur->cap_keys ? r->cur->cap_keys * 2 : 16;
+                        r->cur->keys = xrealloc(r->cur->keys, r->cur->cap_keys * sizeof *r->cur->keys);
+                }
                 k = &r->cur->keys[r->cur->n_keys++];
-                *k = (IniKey) { .name = xstrdup(n) };
+                *k = (IniKey) { .name = TAKE_PTR(n) };
         } else {
                 log_debug_at(r->file, r->lineno, "'%s' set again in [%s] (before at %s:%u); the last value wins.", n,
                              r->cur->name ? r->cur->name : "DEFAULT", k->file, k->line);
@@ -605,13 +613,15 @@ static char *reader_fgets(char *str, int num, void *stream) {
         return str;
 }
 
+/* The longest line, by "\n" (a "\r" only ever shortens one). */
 static size_t longest_line(const char *data, size_t size) {
-        size_t best = 0, cur = 0;
-        for (size_t i = 0; i < size; i++) {
-                if (data[i] == '\n' || data[i] == '\r')
-                        cur = 0;
-                else if (++cur > best)
-                        best = cur;
+        size_t best = 0;
+        for (const char *p = data, *end = data + size; p < end;) {
+                const char *nl = memchr(p, '\n', (size_t) (end - p));
+                size_t len = (size_t) ((nl ? nl : end) - p);
+                if (len > best)
+                        best = len;
+                p += len + 1;
         }
         return best;
 }
@@ -643,11 +653,9 @@ int ini_config_read_buffer(IniConfig *c, const char *path, const char *data, siz
                 log_error_at(r.file, 0, "File contains a NUL byte, it is not a text file. Skipping file.");
                 return -EBADMSG;
         }
-        for (size_t i = 0; i + 1 < size; i++)
-                if (data[i] == '\r' && data[i + 1] == '\n') {
-                        log_debug_at(r.file, 0, "File has CRLF line ends; reading them as supervisor does.");
-                        break;
-                }
+        const char *cr = memchr(data, '\r', size);
+        if (cr && cr + 1 < data + size && cr[1] == '\n')
+                log_debug_at(r.file, 0, "File has CRLF line ends; reading them as supervisor does.");
 
         /* Size inih's buffer for the longest line so no line is ever split:
          * the line plus its (synthetic) "\n", a NUL, and slack. */

@@ -31,7 +31,7 @@ typedef struct IniSection {
         const char *file;    /* where it first appeared */
         unsigned line;
         IniKey *keys;
-        size_t n_keys;
+        size_t n_keys, cap_keys;
         bool broken;         /* a line in it could not be read; already reported */
         const char *broken_file;   /* the first such line */
         unsigned broken_line;

@@ -1,0 +1,193 @@
+/* config.c: the command line, with gunicorn's names and defaults.
+ *
+ * gunicorn parses with argparse: options and the app spec may come in any
+ * order, "--opt=value" and "--opt value" both work, and an unknown option is
+ * an error that names it (exit status 2).  getopt_long() in its default
+ * permuting mode gives the same.  Not done: abbreviations of long options
+ * (argparse accepts unique prefixes; getopt_long does too, by luck of
+ * design), -c config files, and most of gunicorn's other settings. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "server-config.h"
+#include "util.h"
+
+#define DEFAULT_BIND "127.0.0.1:8000"
+
+enum {
+        OPT_CHDIR = 0x100,
+        OPT_PYTHONPATH,
+        OPT_CHECK_CONFIG,
+        OPT_GRACEFUL_TIMEOUT,
+        OPT_BACKLOG,
+        OPT_LIMIT_LINE,
+        OPT_LIMIT_FIELDS,
+        OPT_LIMIT_FIELD_SIZE,
+};
+
+static const struct option options[] = {
+        { "bind",                      required_argument, NULL, 'b' },
+        { "workers",                   required_argument, NULL, 'w' },
+        { "timeout",                   required_argument, NULL, 't' },
+        { "graceful-timeout",          required_argument, NULL, OPT_GRACEFUL_TIMEOUT },
+        { "backlog",                   required_argument, NULL, OPT_BACKLOG },
+        { "chdir",                     required_argument, NULL, OPT_CHDIR },
+        { "pythonpath",                required_argument, NULL, OPT_PYTHONPATH },
+        { "limit-request-line",        required_argument, NULL, OPT_LIMIT_LINE },
+        { "limit-request-fields",      required_argument, NULL, OPT_LIMIT_FIELDS },
+        { "limit-request-field_size",  required_argument, NULL, OPT_LIMIT_FIELD_SIZE },
+        { "check-config",              no_argument,       NULL, OPT_CHECK_CONFIG },
+        { "version",                   no_argument,       NULL, 'v' },
+        { "help",                      no_argument,       NULL, 'h' },
+        { NULL }
+};
+
+static void help(void) {
+        printf("usage: unitcorn [OPTIONS] [MODULE:CALLABLE]\n"
+               "\n"
+               "A WSGI HTTP server for systemd, with gunicorn's options.\n"
+               "\n"
+               "  -b, --bind ADDRESS          HOST:PORT, [V6ADDR]:PORT or unix:PATH; repeatable\n"
+               "                              (default: 0.0.0.0:$PORT if set, else " DEFAULT_BIND ";\n"
+               "                              ignored when socket-activated)\n"
+               "  -w, --workers INT           worker processes (default: $WEB_CONCURRENCY or 1)\n"
+               "  -t, --timeout INT           worker timeout in seconds (default 30; not enforced yet)\n"
+               "      --graceful-timeout INT  seconds workers get to finish on SIGTERM (default 30)\n"
+               "      --backlog INT           listen() backlog (default 2048)\n"
+               "      --chdir DIR             change to DIR before loading the app\n"
+               "      --pythonpath DIRS       comma-separated directories to add to sys.path\n"
+               "      --limit-request-line INT         (default 4094)\n"
+               "      --limit-request-fields INT       (default 100)\n"
+               "      --limit-request-field_size INT   (default 8190)\n"
+               "      --check-config          import the app and exit (0: it loads)\n"
+               "  -v, --version               show the version and exit\n"
+               "  -h, --help                  show this help and exit\n");
+}
+
+static int parse_uint(const char *opt, const char *s, unsigned min, unsigned *ret) {
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(s, &end, 10);
+        if (!*s || *end || errno || v > UINT_MAX || v < min || s[0] == '-' || s[0] == '+') {
+                fprintf(stderr, "unitcorn: error: argument %s: invalid value '%s'\n", opt, s);
+                return -EINVAL;
+        }
+        *ret = (unsigned) v;
+        return 0;
+}
+
+int config_parse(Config *c, int argc, char **argv) {
+        *c = (Config) {
+                .workers = 1,
+                .timeout = 30,
+                .graceful_timeout = 30,
+                .backlog = 2048,
+                .limit_request_line = 4094,
+                .limit_request_fields = 100,
+                .limit_request_field_size = 8190,
+        };
+
+        const char *wc = getenv("WEB_CONCURRENCY");
+        if (wc && *wc && parse_uint("$WEB_CONCURRENCY", wc, 1, &c->workers) < 0)
+                return -EINVAL;
+
+        int r = 0;
+        opterr = 0;
+        optind = 0;
+        for (int opt; (opt = getopt_long(argc, argv, "b:w:t:vh", options, NULL)) >= 0; ) {
+                switch (opt) {
+                case 'b':
+                        c->binds = strv_push(c->binds, xstrdup(optarg));
+                        break;
+                case 'w':
+                        r = parse_uint("-w/--workers", optarg, 1, &c->workers);
+                        break;
+                case 't':
+                        r = parse_uint("-t/--timeout", optarg, 0, &c->timeout);
+                        break;
+                case OPT_GRACEFUL_TIMEOUT:
+                        r = parse_uint("--graceful-timeout", optarg, 0, &c->graceful_timeout);
+                        break;
+                case OPT_BACKLOG:
+                        r = parse_uint("--backlog", optarg, 1, &c->backlog);
+                        break;
+                case OPT_LIMIT_LINE:
+                        r = parse_uint("--limit-request-line", optarg, 0, &c->limit_request_line);
+                        break;
+                case OPT_LIMIT_FIELDS:
+                        r = parse_uint("--limit-request-fields", optarg, 0, &c->limit_request_fields);
+                        break;
+                case OPT_LIMIT_FIELD_SIZE:
+                        r = parse_uint("--limit-request-field_size", optarg, 0, &c->limit_request_field_size);
+                        break;
+                case OPT_CHDIR:
+                        free(c->chdir);
+                        c->chdir = xstrdup(optarg);
+                        break;
+                case OPT_PYTHONPATH: {
+                        _cleanup_free_ char *copy = xstrdup(optarg);
+                        char *save = NULL;
+                        for (char *p = strtok_r(copy, ",", &save); p; p = strtok_r(NULL, ",", &save))
+                                c->pythonpath = strv_push(c->pythonpath, xstrdup(p));
+                        break;
+                }
+                case OPT_CHECK_CONFIG:
+                        c->check_config = true;
+                        break;
+                case 'v':
+                        printf("unitcorn (version %s)\n", UNITCORN_VERSION);
+                        return 1;
+                case 'h':
+                        help();
+                        return 1;
+                case ':':
+                        fprintf(stderr, "unitcorn: error: option '%s' expects an argument\n", argv[optind - 1]);
+                        return -EINVAL;
+                default:
+                        /* For an unknown long option getopt leaves optopt 0 and the
+                         * offending word at argv[optind-1]. */
+                        if (optopt)
+                                fprintf(stderr, "unitcorn: error: unrecognized option '-%c'\n", optopt);
+                        else
+                                fprintf(stderr, "unitcorn: error: unrecognized option '%s'\n", argv[optind - 1]);
+                        return -EINVAL;
+                }
+                if (r < 0)
+                        return r;
+        }
+
+        if (optind < argc)
+                c->app = xstrdup(argv[optind++]);
+        if (optind < argc) {
+                fprintf(stderr, "unitcorn: error: unrecognized arguments: '%s'\n", argv[optind]);
+                return -EINVAL;
+        }
+        if (!c->app) {
+                fprintf(stderr, "unitcorn: error: No application module specified.\n");
+                return -EINVAL;
+        }
+
+        if (!c->binds) {
+                const char *port = getenv("PORT");
+                c->binds = strv_push(c->binds, port && *port ? xstrdup("0.0.0.0:") : xstrdup(DEFAULT_BIND));
+                if (port && *port) {
+                        size_t n = strlen(c->binds[0]);
+                        c->binds[0] = xrealloc(c->binds[0], n + strlen(port) + 1);
+                        strcpy(c->binds[0] + n, port);
+                }
+        }
+        return 0;
+}
+
+void config_done(Config *c) {
+        strv_free(c->binds);
+        strv_free(c->pythonpath);
+        free(c->chdir);
+        free(c->app);
+        *c = (Config) {0};
+}

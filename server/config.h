@@ -1,0 +1,28 @@
+/* config.h: unitcorn's settings, from the command line (gunicorn's option
+ * names, short forms and defaults, DESIGN §4.5).
+ *
+ * Not here yet: -c FILE (gunicorn Python config files), the options of §4.5
+ * that are not listed in config.c's table, --print-config. */
+#pragma once
+
+#include <stdbool.h>
+
+typedef struct Config {
+        char **binds;                   /* -b, in order; empty: $PORT or 127.0.0.1:8000 */
+        unsigned workers;               /* -w, $WEB_CONCURRENCY, 1 */
+        unsigned timeout;               /* -t seconds; parsed, not enforced yet */
+        unsigned graceful_timeout;      /* seconds the master waits for workers on SIGTERM */
+        unsigned backlog;
+        unsigned limit_request_line;    /* 414 beyond */
+        unsigned limit_request_fields;  /* 431 beyond */
+        unsigned limit_request_field_size;
+        char *chdir;
+        char **pythonpath;              /* --pythonpath, comma-separated, repeatable */
+        char *app;                      /* MODULE:CALLABLE */
+        bool check_config;
+} Config;
+
+/* Parses argv.  Returns 0 to run, 1 when the request was fully answered
+ * (--help, --version), or a negative errno after printing the problem. */
+int config_parse(Config *c, int argc, char **argv);
+void config_done(Config *c);

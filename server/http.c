@@ -1,0 +1,321 @@
+/* http.c: see http.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "http.h"
+
+/* gunicorn's hard ceilings (gunicorn/http/message.py). */
+#define MAX_REQUEST_LINE 8190
+#define MAX_HEADERS 32768
+
+bool http_is_tchar(unsigned char c) {
+        static const char extra[] = "!#$%&'*+-.^_`|~";
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               (c && strchr(extra, c));
+}
+
+static HttpParser *hp_of(llhttp_t *p) {
+        return p->data;
+}
+
+/* A callback refusing the request: remember the status, stop llhttp. */
+static int fail(HttpParser *hp, int status) {
+        if (!hp->error)
+                hp->error = status;
+        return HPE_USER;
+}
+
+static int on_message_begin(llhttp_t *p) {
+        HttpParser *hp = hp_of(p);
+        HttpRequest *r = &hp->req;
+        r->arena.len = 0;
+        r->body.len = 0;
+        r->target_len = 0;
+        r->n_headers = 0;
+        r->keep_alive = r->expect_continue = r->upgrade = r->headers_done = false;
+        hp->line_len = 0;
+        hp->field_len = 0;
+        hp->in_field = false;
+        hp->n_host = 0;
+        hp->has_te = false;
+        return 0;
+}
+
+static int line_add(HttpParser *hp, size_t n) {
+        hp->line_len += n;
+        /* the line is METHOD SP TARGET SP HTTP/x.y: count the 7 fixed bytes
+         * only once the version arrives, but stop a long target early */
+        return hp->line_len > hp->limits.request_line ? fail(hp, 414) : 0;
+}
+
+static int on_method(llhttp_t *p, const char *at, size_t len) {
+        return line_add(hp_of(p), len);
+}
+
+static int on_url(llhttp_t *p, const char *at, size_t len) {
+        HttpParser *hp = hp_of(p);
+        int r = line_add(hp, len);
+        if (r)
+                return r;
+        buf_add(&hp->req.arena, at, len);
+        hp->req.target_len += len;
+        return 0;
+}
+
+static int on_version(llhttp_t *p, const char *at, size_t len) {
+        return line_add(hp_of(p), len);
+}
+
+static int on_version_complete(llhttp_t *p) {
+        return line_add(hp_of(p), strlen("  HTTP/"));
+}
+
+static int on_header_field(llhttp_t *p, const char *at, size_t len) {
+        HttpParser *hp = hp_of(p);
+        HttpRequest *r = &hp->req;
+        if (!hp->in_field) {
+                if (r->n_headers >= hp->limits.fields)
+                        return fail(hp, 431);
+                if (r->n_headers == r->cap_headers) {
+                        r->cap_headers = r->cap_headers ? r->cap_headers * 2 : 16;
+                        r->headers = xrealloc(r->headers, r->cap_headers * sizeof *r->headers);
+                }
+                r->headers[r->n_headers++] = (HttpHeader) { .name = r->arena.len };
+                hp->in_field = true;
+                hp->field_len = 0;
+        }
+        hp->field_len += len;
+        if (hp->limits.field_size && hp->field_len > hp->limits.field_size)
+                return fail(hp, 431);
+        buf_add(&r->arena, at, len);
+        r->headers[r->n_headers - 1].name_len += len;
+        return 0;
+}
+
+static int on_header_field_complete(llhttp_t *p) {
+        HttpParser *hp = hp_of(p);
+        HttpRequest *r = &hp->req;
+        HttpHeader *h = &r->headers[r->n_headers - 1];
+        /* llhttp 8.1 hands over "Host " for "Host : x"; RFC 9112 §5.1 says
+         * reject it. */
+        for (size_t i = 0; i < h->name_len; i++)
+                if (!http_is_tchar((unsigned char) r->arena.s[h->name + i]))
+                        return fail(hp, 400);
+        h->value = r->arena.len;
+        h->value_len = 0;
+        hp->value_started = false;
+        return 0;
+}
+
+static int on_header_value(llhttp_t *p, const char *at, size_t len) {
+        HttpParser *hp = hp_of(p);
+        HttpRequest *r = &hp->req;
+        /* A value continues in a second span either right where the first
+         * ended (same input buffer) or at the start of the next buffer when
+         * the first ran to the end of its own.  Anything else means llhttp
+         * skipped bytes: an obs-fold (RFC 9112 §5.2), which we refuse. */
+        if (hp->value_started) {
+                bool contiguous = hp->value_gen == hp->feed_gen ? at == hp->value_end :
+                                  hp->value_end == NULL && at == hp->feed_start;
+                if (!contiguous)
+                        return fail(hp, 400);
+        }
+        hp->value_started = true;
+        hp->value_gen = hp->feed_gen;
+        hp->value_end = at + len == hp->feed_end ? NULL : at + len;
+        hp->field_len += len;
+        if (hp->limits.field_size && hp->field_len > hp->limits.field_size)
+                return fail(hp, 431);
+        buf_add(&r->arena, at, len);
+        r->headers[r->n_headers - 1].value_len += len;
+        return 0;
+}
+
+static bool name_is(const HttpRequest *r, const HttpHeader *h, const char *name) {
+        return h->name_len == strlen(name) && strncasecmp(r->arena.s + h->name, name, h->name_len) == 0;
+}
+
+static int on_header_value_complete(llhttp_t *p) {
+        HttpParser *hp = hp_of(p);
+        HttpRequest *r = &hp->req;
+        HttpHeader *h = &r->headers[r->n_headers - 1];
+        hp->in_field = false;
+
+        const char *v = r->arena.s + h->value;
+        while (h->value_len > 0 && (v[h->value_len - 1] == ' ' || v[h->value_len - 1] == '\t'))
+                h->value_len--;
+        /* obs-fold (RFC 9112 §5.2) reaches us as CR/LF inside the value:
+         * refuse, as we refuse NUL and the other controls but HTAB. */
+        for (size_t i = 0; i < h->value_len; i++) {
+                unsigned char c = (unsigned char) v[i];
+                if ((c < 0x20 && c != '\t') || c == 0x7f)
+                        return fail(hp, 400);
+        }
+
+        if (name_is(r, h, "host"))
+                hp->n_host++;
+        else if (name_is(r, h, "transfer-encoding"))
+                hp->has_te = true;
+        else if (name_is(r, h, "expect") && h->value_len == strlen("100-continue") &&
+                 strncasecmp(v, "100-continue", h->value_len) == 0)
+                r->expect_continue = true;
+        return 0;
+}
+
+static int on_headers_complete(llhttp_t *p) {
+        HttpParser *hp = hp_of(p);
+        HttpRequest *r = &hp->req;
+        r->method = llhttp_get_method(p);
+        r->major = llhttp_get_http_major(p);
+        r->minor = llhttp_get_http_minor(p);
+        if (r->major != 1 || r->minor > 1)
+                return fail(hp, 505);
+        /* RFC 9112 §3.2: exactly one Host on 1.1; at most one on 1.0. */
+        if (hp->n_host > 1 || (r->minor == 1 && hp->n_host == 0))
+                return fail(hp, 400);
+        if (hp->has_te)
+                return fail(hp, 501);
+        r->headers_done = true;
+        return 0;
+}
+
+static int on_body(llhttp_t *p, const char *at, size_t len) {
+        buf_add(&hp_of(p)->req.body, at, len);
+        return 0;
+}
+
+static int on_message_complete(llhttp_t *p) {
+        HttpParser *hp = hp_of(p);
+        hp->req.keep_alive = llhttp_should_keep_alive(p);
+        /* An Upgrade or CONNECT request: WSGI cannot switch protocols, so it
+         * is answered as a plain request and the connection closed after. */
+        if (llhttp_get_upgrade(p)) {
+                hp->req.upgrade = true;
+                hp->req.keep_alive = false;
+        }
+        /* Stop here: the caller answers this request before we read the
+         * next pipelined one. */
+        return HPE_PAUSED;
+}
+
+static const llhttp_settings_t settings = {
+        .on_message_begin = on_message_begin,
+        .on_method = on_method,
+        .on_url = on_url,
+        .on_version = on_version,
+        .on_version_complete = on_version_complete,
+        .on_header_field = on_header_field,
+        .on_header_field_complete = on_header_field_complete,
+        .on_header_value = on_header_value,
+        .on_header_value_complete = on_header_value_complete,
+        .on_headers_complete = on_headers_complete,
+        .on_body = on_body,
+        .on_message_complete = on_message_complete,
+};
+
+void http_parser_init(HttpParser *hp, const HttpLimits *limits) {
+        *hp = (HttpParser) { .limits = *limits };
+        /* gunicorn's clamping: 0 or too large means its hard ceiling. */
+        if (hp->limits.request_line == 0 || hp->limits.request_line > MAX_REQUEST_LINE)
+                hp->limits.request_line = MAX_REQUEST_LINE;
+        if (hp->limits.fields == 0 || hp->limits.fields > MAX_HEADERS)
+                hp->limits.fields = MAX_HEADERS;
+        /* Strict: no llhttp_set_lenient_*() anywhere. */
+        llhttp_init(&hp->parser, HTTP_REQUEST, &settings);
+        hp->parser.data = hp;
+}
+
+void http_parser_done(HttpParser *hp) {
+        buf_done(&hp->req.arena);
+        buf_done(&hp->req.body);
+        free(hp->req.headers);
+        hp->req.headers = NULL;
+}
+
+int http_parser_feed(HttpParser *hp, const char *data, size_t len, size_t *ret_consumed) {
+        hp->feed_gen++;
+        hp->feed_start = data;
+        hp->feed_end = data + len;
+        llhttp_errno_t e = llhttp_execute(&hp->parser, data, len);
+        switch (e) {
+        case HPE_OK:
+                *ret_consumed = len;
+                return HTTP_MORE;
+        case HPE_PAUSED:
+                *ret_consumed = (size_t) (llhttp_get_error_pos(&hp->parser) - data);
+                return HTTP_DONE;
+        default:
+                /* including HPE_PAUSED_UPGRADE, unreachable: the connection
+                 * closes after an upgrade request (on_message_complete) */
+                return -(hp->error ? hp->error : 400);
+        }
+}
+
+void http_parser_next(HttpParser *hp) {
+        if (llhttp_get_errno(&hp->parser) == HPE_PAUSED)
+                llhttp_resume(&hp->parser);
+}
+
+const HttpHeader *http_req_header(const HttpRequest *r, const char *name) {
+        for (size_t i = 0; i < r->n_headers; i++)
+                if (name_is(r, &r->headers[i], name))
+                        return &r->headers[i];
+        return NULL;
+}
+
+const char *http_reason(int status) {
+        switch (status) {
+        case 100: return "Continue";
+        case 200: return "OK";
+        case 400: return "Bad Request";
+        case 404: return "Not Found";
+        case 413: return "Request Entity Too Large";
+        case 414: return "Request-URI Too Large";
+        case 431: return "Request Header Fields Too Large";
+        case 500: return "Internal Server Error";
+        case 501: return "Not Implemented";
+        case 505: return "HTTP Version Not Supported";
+        default:  return "Unknown";
+        }
+}
+
+const char *http_date_header(size_t *ret_len) {
+        /* Names spelled out: strftime()'s %a/%b follow LC_TIME, which an app
+         * may have changed. */
+        static const char days[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+        static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+        static char buf[64];
+        static size_t len;
+        static time_t cached = -1;
+
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+        if (ts.tv_sec != cached) {
+                struct tm tm;
+                gmtime_r(&ts.tv_sec, &tm);
+                int n = snprintf(buf, sizeof buf, "Date: %s, %02d %s %04d %02d:%02d:%02d GMT\r\n",
+                                 days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12],
+                                 tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+                len = n > 0 && (size_t) n < sizeof buf ? (size_t) n : 0;
+                cached = ts.tv_sec;
+        }
+        *ret_len = len;
+        return buf;
+}
+
+char *http_error_response(int status, size_t *ret_len) {
+        Buf b = {0};
+        size_t dlen;
+        const char *date = http_date_header(&dlen);
+        const char *reason = http_reason(status);
+        buf_addf(&b, "HTTP/1.1 %d %s\r\nServer: unitcorn\r\n", status, reason);
+        buf_add(&b, date, dlen);
+        buf_addf(&b, "Connection: close\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n\r\n%s\n",
+                 strlen(reason) + 1, reason);
+        *ret_len = b.len;
+        return b.s;
+}

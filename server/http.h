@@ -1,0 +1,95 @@
+/* http.h: HTTP/1.1 requests (RFC 9112) read with llhttp in strict mode,
+ * plus the small shared pieces of responses (reason phrases, Date).
+ *
+ * The parser copies what it needs (target, header fields, body) out of the
+ * caller's buffer, so the caller can reuse its read buffer at once.  It
+ * stops (pauses llhttp) at the end of each request, which is how pipelined
+ * requests get answered one at a time and in order.  Limits carry
+ * gunicorn's names and defaults.  On top of llhttp's strict checks it
+ * refuses what DESIGN §6 found llhttp lets through: a space before the
+ * colon, obs-fold (CR/LF inside a value); and a missing or repeated Host on
+ * HTTP/1.1.
+ *
+ * Not done yet: request bodies with Transfer-Encoding (answered 501 for
+ * now), Expect: 100-continue beyond noting it, a body size limit (413),
+ * header-read and keep-alive timeouts. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <llhttp.h>
+
+#include "util.h"
+
+typedef struct HttpLimits {
+        unsigned request_line;           /* gunicorn limit_request_line, 4094 */
+        unsigned fields;                 /* limit_request_fields, 100 */
+        unsigned field_size;             /* limit_request_field_size, 8190; 0: none */
+} HttpLimits;
+
+typedef struct HttpHeader {
+        size_t name, name_len;           /* offsets into HttpRequest.arena */
+        size_t value, value_len;
+} HttpHeader;
+
+typedef struct HttpRequest {
+        Buf arena;                       /* target, header names and values */
+        size_t target_len;               /* the target is arena[0 .. target_len) */
+        HttpHeader *headers;
+        size_t n_headers, cap_headers;
+        Buf body;
+        uint8_t method;                  /* llhttp_method_t */
+        uint8_t major, minor;
+        bool keep_alive;
+        bool expect_continue;
+        bool headers_done;               /* the body (if any) comes next */
+        bool upgrade;                    /* llhttp handed the rest of the stream over */
+} HttpRequest;
+
+typedef struct HttpParser {
+        llhttp_t parser;
+        HttpRequest req;
+        HttpLimits limits;
+        size_t line_len;
+        size_t field_len;
+        bool in_field;
+        unsigned n_host;
+        bool has_te;
+        /* obs-fold detection: llhttp hands a folded value over as two spans
+         * with the CRLF between them skipped */
+        unsigned feed_gen, value_gen;
+        const char *feed_start, *feed_end, *value_end;
+        bool value_started;
+        int error;                       /* the status to answer, set by a callback */
+} HttpParser;
+
+enum {
+        HTTP_MORE = 0,                   /* all input consumed, request incomplete */
+        HTTP_DONE = 1,                   /* a request is complete: handle it, then http_parser_next() */
+};
+
+void http_parser_init(HttpParser *hp, const HttpLimits *limits);
+void http_parser_done(HttpParser *hp);
+/* Feeds len bytes.  Returns HTTP_MORE or HTTP_DONE with *ret_consumed set,
+ * or the negative HTTP status to answer (-400, -414, -431, -501, -505)
+ * after which the connection must be closed. */
+int http_parser_feed(HttpParser *hp, const char *data, size_t len, size_t *ret_consumed);
+/* After HTTP_DONE, once the request is handled: ready for the next one. */
+void http_parser_next(HttpParser *hp);
+
+static inline const char *http_req_str(const HttpRequest *r, size_t off) {
+        return r->arena.s + off;
+}
+/* The value of the first header named name (case-insensitive), or NULL. */
+const HttpHeader *http_req_header(const HttpRequest *r, const char *name);
+
+const char *http_reason(int status);
+/* "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n", recomputed once a second. */
+const char *http_date_header(size_t *ret_len);
+/* A complete error response with Connection: close (malloc'd). */
+char *http_error_response(int status, size_t *ret_len);
+
+/* RFC 9110 §5.6.2 tchar. */
+bool http_is_tchar(unsigned char c);

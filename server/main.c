@@ -1,0 +1,77 @@
+/* unitcorn: a WSGI HTTP server for systemd, with gunicorn's command line.
+ *
+ *   unitcorn [OPTIONS] MODULE:CALLABLE
+ *
+ * main() only wires the pieces together (everything else is in libserver,
+ * so tests link the same code): parse the options, change directory, then
+ * either check the app (--check-config) or take the listening sockets,
+ * start Python and run the master. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "listen.h"
+#include "log.h"
+#include "master.h"
+#include "python.h"
+
+static int check_config(const Config *c) {
+        PyObject *app = NULL;
+        if (python_init(c) < 0 || python_load_app(c->app, &app) < 0) {
+                python_finalize();
+                return EXIT_FAILURE;
+        }
+        Py_DECREF(app);
+        python_finalize();
+        return EXIT_SUCCESS;
+}
+
+int main(int argc, char *argv[]) {
+        Config c;
+        int r = config_parse(&c, argc, argv);
+        if (r != 0) {
+                config_done(&c);
+                return r > 0 ? EXIT_SUCCESS : 2;   /* 2: a usage error, as argparse */
+        }
+        log_setup();
+
+        if (c.chdir && chdir(c.chdir) < 0) {
+                log_error_errno(errno, "Failed to change directory to '%s': %s", c.chdir, STRERROR(errno));
+                config_done(&c);
+                return EXIT_FAILURE;
+        }
+
+        if (c.check_config) {
+                r = check_config(&c);
+                config_done(&c);
+                return r;
+        }
+
+        /* A client that goes away must not kill a worker in writev(). */
+        signal(SIGPIPE, SIG_IGN);
+
+        Listeners ls;
+        r = listeners_open(&ls, c.binds, c.backlog);
+        if (r < 0 || ls.n == 0) {
+                if (r >= 0)
+                        log_error("No sockets to listen on.");
+                listeners_close(&ls, true);
+                config_done(&c);
+                return EXIT_FAILURE;
+        }
+        if (python_init(&c) < 0) {
+                listeners_close(&ls, true);
+                config_done(&c);
+                return EXIT_FAILURE;
+        }
+
+        r = master_run(&c, &ls);
+
+        python_finalize();
+        listeners_close(&ls, true);
+        config_done(&c);
+        return r;
+}

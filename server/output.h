@@ -1,0 +1,46 @@
+/* output.h: a connection's pending output, a queue of byte segments sent
+ * with writev(2).
+ *
+ * A segment either owns a malloc'd copy (response heads, chunk sizes), is
+ * static, or borrows memory kept alive by an owner released once the bytes
+ * are on the wire (a Python bytes object: no copy of response bodies).
+ * Python-agnostic: owners are released through a callback.
+ * Not here: sendfile(2) segments (wsgi.file_wrapper comes later). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/uio.h>
+
+typedef void (*OutRelease)(void *owner);
+
+typedef struct OutSeg {
+        const char *p;
+        size_t len;
+        void *owner;             /* freed with release, or free() if release is NULL */
+        OutRelease release;
+} OutSeg;
+
+typedef struct OutQueue {
+        OutSeg *segs;
+        size_t first, n, cap;    /* pending: segs[first .. n) */
+        size_t bytes;            /* pending bytes */
+} OutQueue;
+
+void out_add_static(OutQueue *q, const char *p, size_t len);
+void out_add_copy(OutQueue *q, const char *p, size_t len);
+/* Takes a malloc'd buffer. */
+void out_add_take(OutQueue *q, char *p, size_t len);
+/* Borrows p, kept alive by owner until sent; release(owner) then. */
+void out_add_ref(OutQueue *q, const char *p, size_t len, void *owner, OutRelease release);
+
+/* Writes what it can without blocking.  Returns 1 when everything went out,
+ * 0 when the socket is full (try again when writable), -errno on error. */
+int out_flush(OutQueue *q, int fd);
+/* Writes everything, waiting up to timeout_ms for the socket each time it
+ * is full: a streaming response from a synchronous worker.  Returns 0 or
+ * -errno (-ETIMEDOUT). */
+int out_flush_blocking(OutQueue *q, int fd, int timeout_ms);
+/* Drops everything pending, releasing owners. */
+void out_clear(OutQueue *q);
+static inline bool out_pending(const OutQueue *q) { return q->first < q->n; }

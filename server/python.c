@@ -1,0 +1,146 @@
+/* python.c: see python.h. */
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "python.h"
+#include "server-config.h"
+#include "util.h"
+
+static bool initialized;
+
+/* sys.path.insert(0, dir) */
+static int sys_path_insert(PyObject *path, const char *dir) {
+        _cleanup_pyobj_ PyObject *s = PyUnicode_DecodeFSDefault(dir);
+        if (!s || PyList_Insert(path, 0, s) < 0)
+                return -1;
+        return 0;
+}
+
+int python_init(const Config *c) {
+        PyConfig config;
+        PyConfig_InitPythonConfig(&config);
+
+        /* Signals belong to the master and workers, not to Python: no
+         * KeyboardInterrupt handler on SIGINT. */
+        config.install_signal_handlers = 0;
+        config.parse_argv = 0;
+        /* Under systemd stdout/stderr are the journal: unbuffered, so an
+         * app's print() arrives when it happens, not when a worker exits. */
+        config.buffered_stdio = 0;
+
+        PyStatus st = PyConfig_SetBytesString(&config, &config.program_name, UNITCORN_PYTHON_EXECUTABLE);
+        if (!PyStatus_Exception(st))
+                st = PyConfig_SetBytesArgv(&config, 1, (char *[]) { c->app, NULL });
+        if (!PyStatus_Exception(st))
+                st = Py_InitializeFromConfig(&config);
+        PyConfig_Clear(&config);
+        if (PyStatus_Exception(st))
+                return log_error_errno(EIO, "Failed to initialise Python: %s%s%s",
+                                       st.func ? st.func : "", st.func ? ": " : "",
+                                       st.err_msg ? st.err_msg : "?");
+        initialized = true;
+
+        /* gunicorn: the working directory (after --chdir) first, the
+         * --pythonpath entries before it. */
+        PyObject *path = PySys_GetObject("path");   /* borrowed */
+        char cwd[PATH_MAX];
+        if (!path || !getcwd(cwd, sizeof cwd) || sys_path_insert(path, cwd) < 0)
+                goto fail;
+        for (size_t i = strv_length(c->pythonpath); i > 0; i--)
+                if (sys_path_insert(path, c->pythonpath[i - 1]) < 0)
+                        goto fail;
+        return 0;
+fail:
+        python_print_exception();
+        return log_error_errno(EIO, "Failed to set up sys.path.");
+}
+
+void python_print_exception(void) {
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        if (!type)
+                return;
+        PyErr_NormalizeException(&type, &value, &tb);
+        if (tb && value)
+                PyException_SetTraceback(value, tb);
+        PyErr_Display(type, value, tb);
+        Py_XDECREF(type);
+        Py_XDECREF(value);
+        Py_XDECREF(tb);
+}
+
+static bool is_identifier(const char *s, size_t n) {
+        if (n == 0 || (s[0] >= '0' && s[0] <= '9'))
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!(s[i] == '_' || (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+                      (s[i] >= '0' && s[i] <= '9') || (unsigned char) s[i] >= 0x80))
+                        return false;
+        return true;
+}
+
+int python_load_app(const char *spec, PyObject **ret_app) {
+        const char *colon = strchr(spec, ':');
+        _cleanup_free_ char *module_name = colon ? strndup(spec, (size_t) (colon - spec)) : xstrdup(spec);
+        const char *obj = colon ? colon + 1 : "application";
+        if (!module_name)
+                return log_error_errno(ENOMEM, "Out of memory.");
+
+        /* gunicorn accepts a name or a call of a name; calls with arguments
+         * (gunicorn evaluates literal arguments) are not supported yet. */
+        size_t n = strlen(obj);
+        bool call = n >= 2 && streq(obj + n - 2, "()");
+        if (call)
+                n -= 2;
+        if (!is_identifier(obj, n))
+                return log_error_errno(EINVAL, "Failed to parse '%s' as an attribute name or function call.", obj);
+        _cleanup_free_ char *name = strndup(obj, n);
+        if (!name)
+                return log_error_errno(ENOMEM, "Out of memory.");
+
+        _cleanup_pyobj_ PyObject *module = PyImport_ImportModule(module_name);
+        if (!module) {
+                python_print_exception();
+                return log_error_errno(EINVAL, "Failed to import application module '%s'.", module_name);
+        }
+        _cleanup_pyobj_ PyObject *app = PyObject_GetAttrString(module, name);
+        if (!app) {
+                PyErr_Clear();
+                return log_error_errno(EINVAL, "Failed to find attribute '%s' in '%s'.", name, module_name);
+        }
+        if (call) {
+                PyObject *made = PyObject_CallNoArgs(app);
+                if (!made) {
+                        python_print_exception();
+                        return log_error_errno(EINVAL, "Failed to call application factory '%s'.", obj);
+                }
+                Py_SETREF(app, made);
+        }
+        if (app == Py_None)
+                return log_error_errno(EINVAL, "Application factory '%s' returned None.", obj);
+        if (!PyCallable_Check(app))
+                return log_error_errno(EINVAL, "Application object '%s' must be callable.", obj);
+        *ret_app = TAKE_PTR(app);
+        return 0;
+}
+
+void python_before_fork(void) {
+        PyOS_BeforeFork();
+}
+
+void python_after_fork_parent(void) {
+        PyOS_AfterFork_Parent();
+}
+
+void python_after_fork_child(void) {
+        PyOS_AfterFork_Child();
+}
+
+void python_finalize(void) {
+        if (initialized && Py_FinalizeEx() < 0)
+                log_warning("Failed to flush Python's buffered data at exit, ignoring.");
+        initialized = false;
+}

@@ -1,0 +1,34 @@
+/* python.h: the embedded interpreter's life cycle and loading the app.
+ *
+ * PyConfig initialisation in the master (so that --preload can come later),
+ * sys.argv = [the app spec] so the app's own argparse never sees unitcorn's
+ * options, sys.path as gunicorn builds it (--pythonpath entries, then the
+ * working directory, in front).  Workers call python_after_fork_child()
+ * and import the app themselves (gunicorn's default, no --preload yet).
+ * Not here: virtualenvs ($VIRTUAL_ENV, a venv's interpreter), -c files. */
+#pragma once
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "config.h"
+
+int python_init(const Config *c);
+/* gunicorn's import_app(): "module:name", "module:factory()", "module"
+ * (name "application").  Returns a new reference in *ret_app; on failure the
+ * traceback is on stderr and the message logged. */
+int python_load_app(const char *spec, PyObject **ret_app);
+void python_before_fork(void);
+void python_after_fork_parent(void);
+void python_after_fork_child(void);
+void python_finalize(void);
+
+/* Prints the pending exception with its traceback on sys.stderr and clears
+ * it, without PyErr_Print()'s exit-on-SystemExit. */
+void python_print_exception(void);
+
+static inline void py_decrefp(PyObject **o) {
+        Py_XDECREF(*o);
+}
+/* A new reference dropped at the end of the scope. */
+#define _cleanup_pyobj_ __attribute__((cleanup(py_decrefp)))

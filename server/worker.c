@@ -1,0 +1,326 @@
+/* worker.c: see worker.h.
+ *
+ * A connection is a read buffer, an llhttp parser and an output queue.
+ * conn_process() is its whole state machine: flush pending output; if the
+ * parser has buffered input, feed it; when a request is complete, run the
+ * app and queue the response; only when the buffer is empty and nothing is
+ * pending, read more.  Because the parser pauses after each request and we
+ * stop reading while output is pending, pipelined requests are answered in
+ * order and a client that does not read its answers cannot make us buffer
+ * without bound. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+
+#include "http.h"
+#include "log.h"
+#include "output.h"
+#include "python.h"
+#include "util.h"
+#include "worker.h"
+#include "wsgi.h"
+
+#define READ_BUFFER_SIZE (16 * 1024)
+#define MAX_EVENTS 64
+/* Connections accepted per wake-up of a listener, so one busy listener
+ * cannot starve the connections already open. */
+#define ACCEPT_BATCH 16
+
+typedef enum SourceKind {
+        SOURCE_LISTENER,
+        SOURCE_WAKE,
+        SOURCE_CONN,
+} SourceKind;
+
+typedef struct Source {
+        SourceKind kind;
+        int fd;
+} Source;
+
+typedef struct Conn {
+        Source src;                  /* first: epoll hands us a Source * */
+        struct Conn *prev, *next;
+        char *rbuf;
+        size_t rstart, rlen;         /* unparsed input: rbuf[rstart .. rlen) */
+        HttpParser hp;
+        OutQueue out;
+        struct sockaddr_storage peer;
+        uint32_t events;             /* what epoll watches for */
+        bool close_after;            /* close once the output is flushed */
+        bool continue_sent;
+} Conn;
+
+typedef struct Worker {
+        const Config *config;
+        int epoll_fd;
+        Source wake;
+        Source *listeners;
+        size_t n_listeners;
+        HttpLimits limits;
+        Conn *conns;
+} Worker;
+
+static volatile sig_atomic_t stop_requested;
+static int wake_fd = -1;
+
+static void on_stop_signal(int sig) {
+        int saved = errno;
+        stop_requested = 1;
+        uint64_t one = 1;
+        ssize_t r = write(wake_fd, &one, sizeof one);
+        (void) r;
+        errno = saved;
+}
+
+static void conn_free(Worker *w, Conn *c) {
+        if (c->prev)
+                c->prev->next = c->next;
+        else
+                w->conns = c->next;
+        if (c->next)
+                c->next->prev = c->prev;
+        (void) epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, c->src.fd, NULL);
+        close(c->src.fd);
+        out_clear(&c->out);
+        http_parser_done(&c->hp);
+        free(c->rbuf);
+        free(c);
+}
+
+static int conn_watch(Worker *w, Conn *c, uint32_t events) {
+        if (c->events == events)
+                return 0;
+        struct epoll_event ev = { .events = events, .data.ptr = &c->src };
+        if (epoll_ctl(w->epoll_fd, EPOLL_CTL_MOD, c->src.fd, &ev) < 0)
+                return -errno;
+        c->events = events;
+        return 0;
+}
+
+static void conn_queue_error(Conn *c, int status) {
+        size_t len;
+        char *r = http_error_response(status, &len);
+        out_add_take(&c->out, r, len);
+        c->close_after = true;
+}
+
+/* Runs the connection as far as it can go without blocking.  Frees it
+ * when it is done. */
+static void conn_process(Worker *w, Conn *c) {
+        for (;;) {
+                if (out_pending(&c->out)) {
+                        int r = out_flush(&c->out, c->src.fd);
+                        if (r < 0)
+                                goto close;
+                        if (r == 0) {
+                                if (conn_watch(w, c, EPOLLOUT) < 0)
+                                        goto close;
+                                return;
+                        }
+                }
+                if (c->close_after)
+                        goto close;
+
+                if (c->rstart < c->rlen) {
+                        size_t consumed = 0;
+                        int r = http_parser_feed(&c->hp, c->rbuf + c->rstart, c->rlen - c->rstart, &consumed);
+                        c->rstart += consumed;
+                        if (r < 0) {
+                                conn_queue_error(c, -r);
+                                continue;
+                        }
+                        if (r == HTTP_DONE) {
+                                WsgiConn wc = { .fd = c->src.fd, .out = &c->out, .peer = &c->peer };
+                                if (!wsgi_handle(&c->hp.req, &wc))
+                                        c->close_after = true;
+                                http_parser_next(&c->hp);
+                                c->continue_sent = false;
+                                continue;
+                        }
+                        c->rstart = c->rlen = 0;
+                        /* RFC 9110 §10.1.1: a client waiting for 100 Continue
+                         * before it sends the body. */
+                        if (c->hp.req.headers_done && c->hp.req.expect_continue && !c->continue_sent) {
+                                out_add_static(&c->out, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+                                c->continue_sent = true;
+                                continue;
+                        }
+                }
+
+                ssize_t n = recv(c->src.fd, c->rbuf, READ_BUFFER_SIZE, 0);
+                if (n > 0) {
+                        c->rstart = 0;
+                        c->rlen = (size_t) n;
+                        continue;
+                }
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && errno == EAGAIN) {
+                        if (conn_watch(w, c, EPOLLIN) < 0)
+                                goto close;
+                        return;
+                }
+                /* EOF or a reset: an unfinished request is simply dropped */
+                goto close;
+        }
+close:
+        conn_free(w, c);
+}
+
+static void accept_connections(Worker *w, int listen_fd) {
+        for (int i = 0; i < ACCEPT_BATCH; i++) {
+                struct sockaddr_storage peer = {0};
+                socklen_t len = sizeof peer;
+                int fd = accept4(listen_fd, (struct sockaddr *) &peer, &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
+                if (fd < 0) {
+                        if (errno == EAGAIN || errno == EINTR)
+                                return;
+                        if (errno == ECONNABORTED || errno == EPROTO)
+                                continue;
+                        log_warning_errno(errno, "Failed to accept a connection: %s, ignoring.", STRERROR(errno));
+                        return;
+                }
+                Conn *c = calloc(1, sizeof *c);
+                char *rbuf = malloc(READ_BUFFER_SIZE);
+                if (!c || !rbuf) {
+                        free(c);
+                        free(rbuf);
+                        close(fd);
+                        log_warning("Out of memory accepting a connection, ignoring.");
+                        return;
+                }
+                c->src = (Source) { .kind = SOURCE_CONN, .fd = fd };
+                c->rbuf = rbuf;
+                c->peer = peer;
+                c->events = EPOLLIN;
+                http_parser_init(&c->hp, &w->limits);
+                struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &c->src };
+                if (epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+                        log_warning_errno(errno, "Failed to watch a connection: %s, ignoring.", STRERROR(errno));
+                        http_parser_done(&c->hp);
+                        free(rbuf);
+                        free(c);
+                        close(fd);
+                        continue;
+                }
+                c->next = w->conns;
+                if (w->conns)
+                        w->conns->prev = c;
+                w->conns = c;
+                /* The request is often there already: no need to wait for epoll. */
+                conn_process(w, c);
+        }
+}
+
+static int worker_setup_signals(void) {
+        /* The master blocks its signals for sd-event; an app's subprocesses
+         * must not inherit that. */
+        sigset_t all;
+        sigemptyset(&all);
+        if (sigprocmask(SIG_SETMASK, &all, NULL) < 0)
+                return -errno;
+        struct sigaction sa = { .sa_handler = on_stop_signal };
+        sigemptyset(&sa.sa_mask);
+        int sigs[] = { SIGTERM, SIGINT, SIGQUIT };
+        for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
+                if (sigaction(sigs[i], &sa, NULL) < 0)
+                        return -errno;
+        struct sigaction dfl = { .sa_handler = SIG_DFL };
+        (void) sigaction(SIGCHLD, &dfl, NULL);
+        (void) sigaction(SIGHUP, &dfl, NULL);
+        return 0;
+}
+
+int worker_run(const Config *c, const Listeners *ls, int notify_fd) {
+        Worker w = {
+                .config = c,
+                .limits = {
+                        .request_line = c->limit_request_line,
+                        .fields = c->limit_request_fields,
+                        .field_size = c->limit_request_field_size,
+                },
+        };
+        pid_t master = getppid();
+
+        /* A worker must not outlive its master (gunicorn's workers check
+         * their parent on every loop; the kernel does it for us). */
+        if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != master)
+                return WORKER_EXIT_BOOT_ERROR;
+
+        wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        w.epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+        if (wake_fd < 0 || w.epoll_fd < 0) {
+                log_error_errno(errno, "Failed to set up the worker's event loop: %s", STRERROR(errno));
+                return WORKER_EXIT_BOOT_ERROR;
+        }
+        int r = worker_setup_signals();
+        if (r < 0) {
+                log_error_errno(r, "Failed to set up the worker's signals: %s", STRERROR(r));
+                return WORKER_EXIT_BOOT_ERROR;
+        }
+
+        log_info("Booting worker with pid: %d", (int) getpid());
+        PyObject *app = NULL;
+        if (python_load_app(c->app, &app) < 0)
+                return WORKER_EXIT_APP_LOAD_ERROR;
+        r = wsgi_init(app, c);
+        Py_DECREF(app);    /* wsgi holds its own reference */
+        if (r < 0)
+                return WORKER_EXIT_BOOT_ERROR;
+
+        w.wake = (Source) { .kind = SOURCE_WAKE, .fd = wake_fd };
+        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &w.wake };
+        if (epoll_ctl(w.epoll_fd, EPOLL_CTL_ADD, wake_fd, &ev) < 0) {
+                log_error_errno(errno, "Failed to watch the wake-up fd: %s", STRERROR(errno));
+                return WORKER_EXIT_BOOT_ERROR;
+        }
+        w.listeners = xmalloc(ls->n * sizeof *w.listeners);
+        w.n_listeners = ls->n;
+        for (size_t i = 0; i < ls->n; i++) {
+                w.listeners[i] = (Source) { .kind = SOURCE_LISTENER, .fd = ls->items[i].fd };
+                /* EPOLLEXCLUSIVE: one worker wakes per new connection, not all. */
+                ev = (struct epoll_event) { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = &w.listeners[i] };
+                if (epoll_ctl(w.epoll_fd, EPOLL_CTL_ADD, ls->items[i].fd, &ev) < 0) {
+                        log_error_errno(errno, "Failed to watch listener '%s': %s", ls->items[i].name, STRERROR(errno));
+                        return WORKER_EXIT_BOOT_ERROR;
+                }
+        }
+
+        WorkerMessage msg = { .pid = (int) getpid(), .kind = WORKER_MESSAGE_READY };
+        if (write(notify_fd, &msg, sizeof msg) != (ssize_t) sizeof msg)
+                log_warning_errno(errno, "Failed to tell the master this worker is ready: %s, ignoring.", STRERROR(errno));
+        close(notify_fd);
+
+        while (!stop_requested) {
+                struct epoll_event events[MAX_EVENTS];
+                int n = epoll_wait(w.epoll_fd, events, MAX_EVENTS, -1);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        log_error_errno(errno, "epoll_wait() failed: %s", STRERROR(errno));
+                        break;
+                }
+                for (int i = 0; i < n && !stop_requested; i++) {
+                        Source *s = events[i].data.ptr;
+                        if (s->kind == SOURCE_LISTENER)
+                                accept_connections(&w, s->fd);
+                        else if (s->kind == SOURCE_CONN)
+                                /* a Conn freed earlier in this batch cannot
+                                 * appear: each fd yields one event per wait */
+                                conn_process(&w, (Conn *) s);
+                }
+        }
+
+        while (w.conns)
+                conn_free(&w, w.conns);
+        free(w.listeners);
+        close(w.epoll_fd);
+        wsgi_done();
+        python_finalize();
+        return 0;
+}

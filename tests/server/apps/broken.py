@@ -1,0 +1,2 @@
+"""An app module that cannot be imported."""
+raise ImportError("broken on purpose")

@@ -1,0 +1,200 @@
+"""Fixtures for the server tests: start the built unitcorn ($UNITCORN) and
+wait until it says it is ready, never a fixed sleep.
+
+By default the listening socket is created here and handed over with
+systemd's socket-activation protocol (fd 3, LISTEN_FDS=1, LISTEN_PID set to
+the server's own pid by a bash that then execs it), so every test also
+exercises socket activation.  Readiness is the READY=1 datagram on a
+NOTIFY_SOCKET this fixture listens on."""
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import uuid
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+APPS = os.path.join(HERE, "apps")
+START_TIMEOUT = 60       # generous: the sanitizer build starts slowly
+
+# bash (dash cannot redirect fds above 9) starts, exports its own pid as LISTEN_PID, moves the socket to fd 3
+# and execs unitcorn, which keeps that pid.
+ACTIVATE = 'export LISTEN_PID=$$; exec "$0" "$@" 3<&{fd} {fd}<&-'
+
+
+def unitcorn_binary():
+    path = os.environ.get("UNITCORN")
+    if not path:
+        pytest.fail("$UNITCORN is not set: run these tests through meson test")
+    return path
+
+
+class Notify:
+    """A NOTIFY_SOCKET in the abstract namespace, recording datagrams."""
+
+    def __init__(self):
+        self.name = "@unitcorn-test-" + uuid.uuid4().hex
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+        self.sock.bind("\0" + self.name[1:])
+        self.messages = []
+
+    def wait_for(self, line, timeout=START_TIMEOUT):
+        """Returns once a datagram with `line` as one of its lines arrived."""
+        while not any(line in m.split("\n") for m in self.messages):
+            self.sock.settimeout(timeout)
+            try:
+                self.messages.append(self.sock.recv(4096).decode())
+            except socket.timeout:
+                raise AssertionError(f"no {line} within {timeout}s; got {self.messages}")
+        return self.messages
+
+    def close(self):
+        self.sock.close()
+
+
+class Server:
+    def __init__(self, app, args=(), activate=True, env=None):
+        self.notify = Notify()
+        self.log = tempfile.TemporaryFile(mode="w+")
+        self.port = None
+        self.listener = None
+        cmd = [unitcorn_binary(), "--chdir", APPS, *args, app]
+        environ = dict(os.environ)
+        for k in ("LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "WEB_CONCURRENCY", "PORT"):
+            environ.pop(k, None)
+        environ.update(NOTIFY_SOCKET=self.notify.name, PYTHONDONTWRITEBYTECODE="1")
+        environ.update(env or {})
+        pass_fds = ()
+        if activate:
+            self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.listener.bind(("127.0.0.1", 0))
+            self.listener.listen(128)
+            self.port = self.listener.getsockname()[1]
+            fd = self.listener.fileno()
+            script = ACTIVATE.format(fd=fd) if fd != 3 else 'export LISTEN_PID=$$; exec "$0" "$@"'
+            cmd = ["/bin/bash", "-c", script, *cmd]
+            environ["LISTEN_FDS"] = "1"
+            pass_fds = (fd,)
+        self.proc = subprocess.Popen(cmd, env=environ, pass_fds=pass_fds,
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        if self.listener:
+            # the server has it now; our copy would keep accepting otherwise
+            self.listener.close()
+
+    def wait_ready(self):
+        try:
+            self.notify.wait_for("READY=1")
+        except AssertionError:
+            self.proc.poll()
+            raise AssertionError(f"server not ready (exit status {self.proc.returncode}):\n{self.output()}")
+        return self
+
+    def connect(self, timeout=30):
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+        return s
+
+    def output(self):
+        self.log.seek(0)
+        return self.log.read()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.notify.close()
+        return self.proc.returncode
+
+
+def check_sanitizers(output):
+    for marker in ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer"):
+        assert marker not in output, f"sanitizer report in the server's output:\n{output}"
+
+
+@pytest.fixture
+def start_server():
+    """start_server(app, args=(), activate=True, env=None) -> a ready Server."""
+    servers = []
+
+    def start(app="hello:app", args=(), activate=True, env=None, wait=True):
+        s = Server(app, args, activate, env)
+        servers.append(s)
+        return s.wait_ready() if wait else s
+
+    yield start
+    for s in servers:
+        s.stop()
+        out = s.output()
+        print(out)       # shown by pytest when the test failed
+        check_sanitizers(out)
+
+
+@pytest.fixture
+def server(start_server):
+    """The validator-wrapped raw WSGI app, one worker."""
+    return start_server("hello:app")
+
+
+class Response:
+    def __init__(self, status, reason, version, headers, body):
+        self.status, self.reason, self.version = status, reason, version
+        self.headers, self.body = headers, body
+
+    def header(self, name):
+        values = [v for k, v in self.headers if k.lower() == name.lower()]
+        return values[0] if values else None
+
+
+def read_response(f, head=False):
+    """Reads one HTTP/1.x response from the binary file f (sock.makefile('rb')),
+    framed as RFC 9112 §6.3 says; None at EOF before a status line."""
+    line = f.readline()
+    if not line:
+        return None
+    version, status, *reason = line.decode("latin-1").rstrip("\r\n").split(" ", 2)
+    headers = []
+    while True:
+        h = f.readline()
+        assert h.endswith(b"\r\n"), f"bad header line {h!r}"
+        if h == b"\r\n":
+            break
+        k, v = h.decode("latin-1").rstrip("\r\n").split(":", 1)
+        headers.append((k, v.strip()))
+    r = Response(int(status), reason[0] if reason else "", version, headers, b"")
+    if head or r.status in (204, 304) or r.status < 200:
+        return r
+    te = r.header("Transfer-Encoding")
+    cl = r.header("Content-Length")
+    if te:
+        assert te == "chunked"
+        body = b""
+        while True:
+            size = int(f.readline().split(b";")[0], 16)
+            chunk = f.read(size + 2)
+            assert chunk.endswith(b"\r\n")
+            if size == 0:
+                break
+            body += chunk[:-2]
+        r.body = body
+    elif cl is not None:
+        r.body = f.read(int(cl))
+    else:
+        r.body = f.read()
+    return r
+
+
+def request(server, raw, head=False):
+    """Sends raw bytes on a new connection, returns the first response."""
+    with server.connect() as s:
+        s.sendall(raw)
+        f = s.makefile("rb")
+        return read_response(f, head=head)
+
+
+def get(server, path="/", headers=""):
+    return request(server, f"GET {path} HTTP/1.1\r\nHost: localhost\r\n{headers}Connection: close\r\n\r\n".encode())

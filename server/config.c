@@ -15,7 +15,7 @@
 
 #include "config.h"
 #include "server-config.h"
-#include "util.h"
+#include "strbuf.h"
 
 #define DEFAULT_BIND "127.0.0.1:8000"
 

@@ -60,7 +60,7 @@ static int on_url(llhttp_t *p, const char *at, size_t len) {
         int r = line_add(hp, len);
         if (r)
                 return r;
-        buf_add(&hp->req.arena, at, len);
+        sb_addn(&hp->req.arena, at, len);
         hp->req.target_len += len;
         return 0;
 }
@@ -90,7 +90,7 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len) {
         hp->field_len += len;
         if (hp->limits.field_size && hp->field_len > hp->limits.field_size)
                 return fail(hp, 431);
-        buf_add(&r->arena, at, len);
+        sb_addn(&r->arena, at, len);
         r->headers[r->n_headers - 1].name_len += len;
         return 0;
 }
@@ -129,7 +129,7 @@ static int on_header_value(llhttp_t *p, const char *at, size_t len) {
         hp->field_len += len;
         if (hp->limits.field_size && hp->field_len > hp->limits.field_size)
                 return fail(hp, 431);
-        buf_add(&r->arena, at, len);
+        sb_addn(&r->arena, at, len);
         r->headers[r->n_headers - 1].value_len += len;
         return 0;
 }
@@ -183,7 +183,7 @@ static int on_headers_complete(llhttp_t *p) {
 }
 
 static int on_body(llhttp_t *p, const char *at, size_t len) {
-        buf_add(&hp_of(p)->req.body, at, len);
+        sb_addn(&hp_of(p)->req.body, at, len);
         return 0;
 }
 
@@ -229,8 +229,8 @@ void http_parser_init(HttpParser *hp, const HttpLimits *limits) {
 }
 
 void http_parser_done(HttpParser *hp) {
-        buf_done(&hp->req.arena);
-        buf_done(&hp->req.body);
+        sb_done(&hp->req.arena);
+        sb_done(&hp->req.body);
         free(hp->req.headers);
         hp->req.headers = NULL;
 }
@@ -308,13 +308,13 @@ const char *http_date_header(size_t *ret_len) {
 }
 
 char *http_error_response(int status, size_t *ret_len) {
-        Buf b = {0};
+        StrBuf b = {0};
         size_t dlen;
         const char *date = http_date_header(&dlen);
         const char *reason = http_reason(status);
-        buf_addf(&b, "HTTP/1.1 %d %s\r\nServer: unitcorn\r\n", status, reason);
-        buf_add(&b, date, dlen);
-        buf_addf(&b, "Connection: close\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n\r\n%s\n",
+        sb_addf(&b, "HTTP/1.1 %d %s\r\nServer: unitcorn\r\n", status, reason);
+        sb_addn(&b, date, dlen);
+        sb_addf(&b, "Connection: close\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n\r\n%s\n",
                  strlen(reason) + 1, reason);
         *ret_len = b.len;
         return b.s;

@@ -21,7 +21,7 @@
 
 #include <llhttp.h>
 
-#include "util.h"
+#include "strbuf.h"
 
 typedef struct HttpLimits {
         unsigned request_line;           /* gunicorn limit_request_line, 4094 */
@@ -35,11 +35,11 @@ typedef struct HttpHeader {
 } HttpHeader;
 
 typedef struct HttpRequest {
-        Buf arena;                       /* target, header names and values */
+        StrBuf arena;                       /* target, header names and values */
         size_t target_len;               /* the target is arena[0 .. target_len) */
         HttpHeader *headers;
         size_t n_headers, cap_headers;
-        Buf body;
+        StrBuf body;
         uint8_t method;                  /* llhttp_method_t */
         uint8_t major, minor;
         bool keep_alive;

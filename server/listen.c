@@ -11,7 +11,7 @@
 
 #include "listen.h"
 #include "log.h"
-#include "util.h"
+#include "strbuf.h"
 
 static void listeners_add(Listeners *ls, int fd, int family, const char *name, const char *unix_path) {
         ls->items = xrealloc(ls->items, (ls->n + 1) * sizeof *ls->items);

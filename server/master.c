@@ -12,7 +12,7 @@
 #include "master.h"
 #include "notify.h"
 #include "python.h"
-#include "util.h"
+#include "strbuf.h"
 #include "worker.h"
 
 /* Respawn back-off: a worker that dies within WORKER_STABLE_USEC of its

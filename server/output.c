@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "output.h"
-#include "util.h"
+#include "strbuf.h"
 
 /* Segments per writev(); the kernel's limit is IOV_MAX (1024). */
 #define OUT_IOV_MAX 64

@@ -7,7 +7,7 @@
 #include "log.h"
 #include "python.h"
 #include "server-config.h"
-#include "util.h"
+#include "strbuf.h"
 
 static bool initialized;
 

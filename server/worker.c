@@ -21,7 +21,7 @@
 #include "log.h"
 #include "output.h"
 #include "python.h"
-#include "util.h"
+#include "strbuf.h"
 #include "worker.h"
 #include "wsgi.h"
 

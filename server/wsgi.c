@@ -262,12 +262,12 @@ static void response_send_head(Response *resp, long long known_length) {
         int code = (status[0] - '0') * 100 + (status[1] - '0') * 10 + (status[2] - '0');
         resp->no_body = req->method == HTTP_HEAD || code < 200 || code == 204 || code == 304;
 
-        Buf b = {0};
-        buf_addf(&b, "HTTP/1.%d ", req->minor);
-        buf_add(&b, status, (size_t) status_len);
+        StrBuf b = {0};
+        sb_addf(&b, "HTTP/1.%d ", req->minor);
+        sb_addn(&b, (const char *) status, (size_t) status_len);
         if (status_len == 3)
-                buf_adds(&b, " ");
-        buf_adds(&b, "\r\n");
+                sb_add(&b, " ");
+        sb_add(&b, "\r\n");
 
         bool have_date = false, have_server = false;
         for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(resp->headers); i++) {
@@ -279,17 +279,17 @@ static void response_send_head(Response *resp, long long known_length) {
                         continue;
                 have_date = have_date || name_is(name, nl, "date");
                 have_server = have_server || name_is(name, nl, "server");
-                buf_add(&b, name, (size_t) nl);
-                buf_adds(&b, ": ");
-                buf_add(&b, PyUnicode_1BYTE_DATA(v), (size_t) PyUnicode_GET_LENGTH(v));
-                buf_adds(&b, "\r\n");
+                sb_addn(&b, (const char *) name, (size_t) nl);
+                sb_add(&b, ": ");
+                sb_addn(&b, (const char *) PyUnicode_1BYTE_DATA(v), (size_t) PyUnicode_GET_LENGTH(v));
+                sb_add(&b, "\r\n");
         }
         if (!have_server)
-                buf_adds(&b, "Server: unitcorn\r\n");
+                sb_add(&b, "Server: unitcorn\r\n");
         if (!have_date) {
                 size_t dl;
                 const char *d = http_date_header(&dl);
-                buf_add(&b, d, dl);
+                sb_addn(&b, d, dl);
         }
 
         /* Framing (RFC 9112 §6): the app's Content-Length, else a length we
@@ -297,20 +297,20 @@ static void response_send_head(Response *resp, long long known_length) {
         bool no_length = code < 200 || code == 204 || code == 304;
         if (resp->content_length < 0 && !no_length) {
                 if (known_length >= 0)
-                        buf_addf(&b, "Content-Length: %lld\r\n", known_length);
+                        sb_addf(&b, "Content-Length: %lld\r\n", known_length);
                 else if (resp->no_body)
                         ;       /* HEAD of a streamed body: no framing to announce */
                 else if (req->minor >= 1) {
-                        buf_adds(&b, "Transfer-Encoding: chunked\r\n");
+                        sb_add(&b, "Transfer-Encoding: chunked\r\n");
                         resp->chunked = true;
                 } else
                         resp->close = true;
         }
         if (resp->close || !req->keep_alive)
-                buf_adds(&b, "Connection: close\r\n");
+                sb_add(&b, "Connection: close\r\n");
         else if (req->minor == 0)
-                buf_adds(&b, "Connection: keep-alive\r\n");
-        buf_adds(&b, "\r\n");
+                sb_add(&b, "Connection: keep-alive\r\n");
+        sb_add(&b, "\r\n");
 
         out_add_take(resp->wc->out, b.s, b.len);
         resp->head_sent = true;

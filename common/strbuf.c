@@ -3,27 +3,37 @@
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "strbuf.h"
+
+/* Out of memory: no better answer than dying (a worker is replaced by the
+ * master; the generator is a short-lived boot-time program). */
+static void oom(void) {
+        static const char msg[] = "unitcorn: out of memory\n";
+        ssize_t r = write(STDERR_FILENO, msg, sizeof msg - 1);
+        (void) r;
+        abort();
+}
 
 void *xmalloc(size_t n) {
         void *p = malloc(n ? n : 1);
         if (!p)
-                abort();
+                oom();
         return p;
 }
 
 void *xcalloc(size_t n, size_t m) {
         void *p = calloc(n ? n : 1, m ? m : 1);
         if (!p)
-                abort();
+                oom();
         return p;
 }
 
 void *xrealloc(void *p, size_t n) {
         p = realloc(p, n ? n : 1);
         if (!p)
-                abort();
+                oom();
         return p;
 }
 
@@ -60,7 +70,8 @@ void sb_grow(StrBuf *b, size_t extra) {
 
 void sb_addn(StrBuf *b, const char *s, size_t n) {
         sb_grow(b, n);
-        memcpy(b->s + b->len, s, n);
+        if (n)
+                memcpy(b->s + b->len, s, n);
         b->len += n;
         b->s[b->len] = 0;
 }

@@ -1,6 +1,6 @@
-/* strbuf.h: a growable byte string and a NULL-terminated string vector.
- * Allocation failure aborts: the generator is a short-lived boot-time
- * program and an out-of-memory there has no better answer. */
+/* strbuf.h: a growable byte string, NULL-terminated string vectors, and
+ * allocation that aborts on failure, for both programs.  Also the few
+ * Python string rules (isspace, strip, repr) the generator reproduces. */
 #pragma once
 
 #include <stdarg.h>

@@ -57,7 +57,10 @@ mkdir -p /run/unitcorn-base
 for u in $BASE_UNITS; do
         [ -e /lib/systemd/system/$u ] && ln -s /lib/systemd/system/$u /run/unitcorn-base/$u
 done
-printf '[Journal]\nStorage=volatile\nRateLimitBurst=0\n' > /run/systemd/journald.conf.d/unitcorn-test.conf
+# the kernel log is the host's: neither read it nor write to it
+printf '[Journal]\nStorage=volatile\nRateLimitBurst=0\nReadKMsg=no\n' > /run/systemd/journald.conf.d/unitcorn-test.conf
+mkdir -p /run/systemd/system/systemd-journald.service.d
+printf '[Service]\nEnvironment=SYSTEMD_LOG_TARGET=null\n' > /run/systemd/system/systemd-journald.service.d/unitcorn-test.conf
 printf '[Manager]\nDefaultEnvironment=UNITCORN_UNITDIR=/run/systemd/system\n' \
         > /run/systemd/system.conf.d/unitcorn-test.conf
 hostname unitcorn-test

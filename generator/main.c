@@ -258,11 +258,14 @@ int main(int argc, char **argv) {
         double t2 = now_ms();
 
         const char *unitdir = getenv("UNITCORN_UNITDIR");
+        const char *scope = getenv("SYSTEMD_SCOPE");
+        bool user_scope = scope && streq(scope, "user");
         Output o = {
                 .dry_run = dry_run,
                 .dry = stdout,
                 .dir = dry_run ? NULL : argv[argc == 4 ? 3 : 1],
-                .unitdir = unitdir && *unitdir ? unitdir : UNITCORN_UNITDIR,
+                .unitdir = unitdir && *unitdir ? unitdir : user_scope ? UNITCORN_USERUNITDIR : UNITCORN_UNITDIR,
+                .user_scope = user_scope,
         };
         int r = unit_write_model(&o, &m);
         double t3 = now_ms();

@@ -306,6 +306,12 @@ static int write_priority_levels(Output *o, const Model *m, const Levels *l, con
 
 static int write_process(Output *o, const Model *m, size_t idx, char **escaped, const Levels *levels, const size_t *level) {
         const Process *p = m->procs[idx];
+        /* a user's manager runs everything as that user: no User= (it
+         * would fail); model.c said so when it read user= */
+        bool user_scope = o->user_scope;
+        if (p->user && user_scope && (idx == 0 || m->procs[idx - 1]->section != p->section))   /* once a program */
+                log_warning_at(p->file, p->line, "[%s] user=%s: a user's manager runs every program as that user; "
+                               "ignoring it.", p->section->name, p->user);
         _cleanup_sb_ StrBuf b = {0};
         sb_grow(&b, 2048);
         _cleanup_free_ char *what = xstrjoin("supervisor [", p->section->name, "], process ", p->name, NULL);
@@ -344,7 +350,7 @@ static int write_process(Output *o, const Model *m, size_t idx, char **escaped, 
                 unit_append_specifier_safe(&b, p->directory);
                 sb_addc(&b, '\n');
         }
-        if (p->user) {
+        if (p->user && !user_scope) {
                 sb_add(&b, "User=");
                 unit_append_specifier_safe(&b, p->user);
                 sb_addc(&b, '\n');
@@ -608,7 +614,9 @@ int unit_write_model(Output *o, const Model *m) {
         free(levels.first);
 
         _cleanup_free_ char *target = xasprintf("%s/apps.target", o->unitdir);
-        (void) output_link(o, "multi-user.target.wants/apps.target", target);
+        /* a user's manager has no multi-user.target: its boot is default.target */
+        (void) output_link(o, o->user_scope ? "default.target.wants/apps.target" : "multi-user.target.wants/apps.target",
+                           target);
         if (o->dir_fd >= 0)
                 close(o->dir_fd);
         o->dir_fd = -1;

@@ -35,6 +35,7 @@ typedef struct Output {
         bool dry_run;
         FILE *dry;            /* where --dry-run prints */
         const char *unitdir;  /* where app@.service etc. are installed (symlink targets) */
+        bool user_scope;      /* for a user's manager: no User=, default.target */
         unsigned n_written;
         int dir_fd;           /* dir, opened by unit_write_model() */
         char **wants_dirs;    /* *.wants directories already made */

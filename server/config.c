@@ -28,6 +28,9 @@ enum {
         OPT_LIMIT_LINE,
         OPT_LIMIT_FIELDS,
         OPT_LIMIT_FIELD_SIZE,
+        OPT_LIMIT_BODY,
+        OPT_KEEP_ALIVE,
+        OPT_HEADER_TIMEOUT,
 };
 
 static const struct option options[] = {
@@ -41,6 +44,9 @@ static const struct option options[] = {
         { "limit-request-line",        required_argument, NULL, OPT_LIMIT_LINE },
         { "limit-request-fields",      required_argument, NULL, OPT_LIMIT_FIELDS },
         { "limit-request-field_size",  required_argument, NULL, OPT_LIMIT_FIELD_SIZE },
+        { "limit-request-body",        required_argument, NULL, OPT_LIMIT_BODY },
+        { "keep-alive",                required_argument, NULL, OPT_KEEP_ALIVE },
+        { "header-timeout",            required_argument, NULL, OPT_HEADER_TIMEOUT },
         { "check-config",              no_argument,       NULL, OPT_CHECK_CONFIG },
         { "version",                   no_argument,       NULL, 'v' },
         { "help",                      no_argument,       NULL, 'h' },
@@ -64,9 +70,28 @@ static void help(void) {
                "      --limit-request-line INT         (default 4094)\n"
                "      --limit-request-fields INT       (default 100)\n"
                "      --limit-request-field_size INT   (default 8190)\n"
+               "      --limit-request-body INT         request body bytes, 413 beyond; 0: no limit\n"
+               "                                       (default 104857600, 100 MiB: bodies are held in memory)\n"
+               "      --keep-alive INT        seconds an idle keep-alive connection stays open;\n"
+               "                              0: close after each response (default 2)\n"
+               "      --header-timeout INT    seconds a client has to send a request's head, and\n"
+               "                              the longest silence while reading its body or\n"
+               "                              writing to it; 0: none (default 30)\n"
                "      --check-config          import the app and exit (0: it loads)\n"
                "  -v, --version               show the version and exit\n"
                "  -h, --help                  show this help and exit\n");
+}
+
+static int parse_ull(const char *opt, const char *s, unsigned long long *ret) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(s, &end, 10);
+        if (s[0] < '0' || s[0] > '9' || *end || errno) {
+                fprintf(stderr, "unitcorn: error: argument %s: invalid value '%s'\n", opt, s);
+                return -EINVAL;
+        }
+        *ret = v;
+        return 0;
 }
 
 static int parse_uint(const char *opt, const char *s, unsigned min, unsigned *ret) {
@@ -90,6 +115,9 @@ int config_parse(Config *c, int argc, char **argv) {
                 .limit_request_line = 4094,
                 .limit_request_fields = 100,
                 .limit_request_field_size = 8190,
+                .limit_request_body = DEFAULT_LIMIT_REQUEST_BODY,
+                .keep_alive = 2,
+                .header_timeout = 30,
         };
 
         const char *wc = getenv("WEB_CONCURRENCY");
@@ -124,6 +152,15 @@ int config_parse(Config *c, int argc, char **argv) {
                         break;
                 case OPT_LIMIT_FIELD_SIZE:
                         r = parse_uint("--limit-request-field_size", optarg, 0, &c->limit_request_field_size);
+                        break;
+                case OPT_LIMIT_BODY:
+                        r = parse_ull("--limit-request-body", optarg, &c->limit_request_body);
+                        break;
+                case OPT_KEEP_ALIVE:
+                        r = parse_uint("--keep-alive", optarg, 0, &c->keep_alive);
+                        break;
+                case OPT_HEADER_TIMEOUT:
+                        r = parse_uint("--header-timeout", optarg, 0, &c->header_timeout);
                         break;
                 case OPT_CHDIR:
                         free(c->chdir);

@@ -7,6 +7,9 @@
 
 #include <stdbool.h>
 
+/* --limit-request-body's default: 100 MiB (bodies are held in memory). */
+#define DEFAULT_LIMIT_REQUEST_BODY (100ULL * 1024 * 1024)
+
 typedef struct Config {
         char **binds;                   /* -b, in order; empty: $PORT or 127.0.0.1:8000 */
         unsigned workers;               /* -w, $WEB_CONCURRENCY, 1 */
@@ -16,6 +19,9 @@ typedef struct Config {
         unsigned limit_request_line;    /* 414 beyond */
         unsigned limit_request_fields;  /* 431 beyond */
         unsigned limit_request_field_size;
+        unsigned long long limit_request_body;  /* bytes, 413 beyond; 0: none */
+        unsigned keep_alive;            /* seconds an idle keep-alive connection stays; 0: no keep-alive */
+        unsigned header_timeout;        /* seconds for a request's head, and without progress reading a body or writing; 0: none */
         char *chdir;
         char **pythonpath;              /* --pythonpath, comma-separated, repeatable */
         char *app;                      /* MODULE:CALLABLE */

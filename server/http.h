@@ -10,9 +10,19 @@
  * colon, obs-fold (CR/LF inside a value); and a missing or repeated Host on
  * HTTP/1.1.
  *
- * Not done yet: request bodies with Transfer-Encoding (answered 501 for
- * now), Expect: 100-continue beyond noting it, a body size limit (413),
- * header-read and keep-alive timeouts. */
+ * Chunked request bodies (RFC 9112 §7.1) are decoded by llhttp, but every
+ * byte of the framing is first checked by our own strict scanner
+ * (chunk_scan() in http.c): llhttp 8.1 skips the two bytes after chunk data
+ * and the byte after each CR of a chunk-size line or of the final empty
+ * line, whatever they are.  Transfer-Encoding is checked as a whole (RFC
+ * 9112 §6.1, §6.3): a final "chunked" exactly once, else 400; another coding
+ * before it, 501 (we decode none); on HTTP/1.0 or with Content-Length, 400.
+ * Trailer fields are checked and counted against the header limits, then
+ * dropped (WSGI has no place for them).  The body is kept in memory, up to
+ * limits.body (413).
+ *
+ * Timeouts are the caller's (worker.c): http_parser_in_request() tells
+ * whether a request has begun. */
 #pragma once
 
 #include <stdbool.h>
@@ -27,6 +37,7 @@ typedef struct HttpLimits {
         unsigned request_line;           /* gunicorn limit_request_line, 4094 */
         unsigned fields;                 /* limit_request_fields, 100 */
         unsigned field_size;             /* limit_request_field_size, 8190; 0: none */
+        uint64_t body;                   /* --limit-request-body, bytes; 0: none */
 } HttpLimits;
 
 typedef struct HttpHeader {
@@ -39,14 +50,23 @@ typedef struct HttpRequest {
         size_t target_len;               /* the target is arena[0 .. target_len) */
         HttpHeader *headers;
         size_t n_headers, cap_headers;
-        StrBuf body;
+        StrBuf body;                     /* de-chunked when chunked */
         uint8_t method;                  /* llhttp_method_t */
         uint8_t major, minor;
         bool keep_alive;
         bool expect_continue;
         bool headers_done;               /* the body (if any) comes next */
         bool upgrade;                    /* llhttp handed the rest of the stream over */
+        bool chunked;                    /* Transfer-Encoding: chunked */
 } HttpRequest;
+
+/* Where the strict chunked-framing scanner is (http.c). */
+typedef struct ChunkScan {
+        uint8_t state;
+        unsigned line_len;               /* bytes of the current chunk-size line */
+        uint64_t size;                   /* the chunk size being read, then what is left of its data */
+        uint64_t total;                  /* data bytes so far */
+} ChunkScan;
 
 typedef struct HttpParser {
         llhttp_t parser;
@@ -57,6 +77,11 @@ typedef struct HttpParser {
         bool in_field;
         unsigned n_host;
         bool has_te;
+        bool in_request;                 /* a request has begun and is not handled yet */
+        bool body_pause;                 /* llhttp paused at the end of a chunked request's head */
+        bool scanning;                   /* a chunked body is being read */
+        ChunkScan scan;
+        size_t n_head_fields;            /* headers[] past this are trailer fields */
         /* obs-fold detection: llhttp hands a folded value over as two spans
          * with the CRLF between them skipped */
         unsigned feed_gen, value_gen;
@@ -73,11 +98,17 @@ enum {
 void http_parser_init(HttpParser *hp, const HttpLimits *limits);
 void http_parser_done(HttpParser *hp);
 /* Feeds len bytes.  Returns HTTP_MORE or HTTP_DONE with *ret_consumed set,
- * or the negative HTTP status to answer (-400, -414, -431, -501, -505)
- * after which the connection must be closed. */
+ * or the negative HTTP status to answer (-400, -413, -414, -431, -501,
+ * -505) after which the connection must be closed: nothing after the
+ * offending byte has been parsed. */
 int http_parser_feed(HttpParser *hp, const char *data, size_t len, size_t *ret_consumed);
 /* After HTTP_DONE, once the request is handled: ready for the next one. */
 void http_parser_next(HttpParser *hp);
+/* Whether bytes of a request (beyond empty lines) arrived and that request
+ * is not complete yet: what tells a slow client from an idle one. */
+static inline bool http_parser_in_request(const HttpParser *hp) {
+        return hp->in_request;
+}
 
 static inline const char *http_req_str(const HttpRequest *r, size_t off) {
         return r->arena.s + off;

@@ -2,8 +2,11 @@
  * readline(size), readlines(hint), iteration, over a request body held in
  * memory.
  *
+ * The body is complete before the app runs (de-chunked when it came
+ * chunked), which is why wsgi.c can say wsgi.input_terminated.
+ *
  * Not done yet: spooling large bodies to a memfd, reading the body lazily
- * from the socket while the app runs, wsgi.input_terminated. */
+ * from the socket while the app runs. */
 #pragma once
 
 #include "python.h"

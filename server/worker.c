@@ -7,15 +7,25 @@
  * pending, read more.  Because the parser pauses after each request and we
  * stop reading while output is pending, pipelined requests are answered in
  * order and a client that does not read its answers cannot make us buffer
- * without bound. */
+ * without bound.
+ *
+ * Timeouts (slow or idle clients) are deadlines kept in three FIFO queues,
+ * one per duration (--header-timeout, --keep-alive, the linger time): a
+ * timer is only ever (re)armed at now + its queue's duration, so each queue
+ * stays sorted, arming is O(1), and epoll_wait() sleeps until the earliest
+ * head.  Which timer a connection waits under is decided each time
+ * conn_process() returns to epoll (conn_wait_read()). */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "http.h"
 #include "log.h"
@@ -30,6 +40,31 @@
 /* Connections accepted per wake-up of a listener, so one busy listener
  * cannot starve the connections already open. */
 #define ACCEPT_BATCH 16
+/* After refusing a request, how long we go on reading (and discarding)
+ * what the client still sends before closing: closing with unread input
+ * makes the kernel send a reset, which can destroy our answer before the
+ * client reads it (RFC 9112 §9.6; nginx's "lingering close"). */
+#define LINGER_MS 5000
+/* Reads per wake-up while lingering, so that a fast sender cannot keep us
+ * in one connection. */
+#define LINGER_READS 16
+
+/* What a connection is waiting for, and so which timeout applies. */
+typedef enum TimerKind {
+        TIMER_NONE,
+        TIMER_NEW,                   /* accepted, no request yet: --header-timeout, then closed silently */
+        TIMER_IDLE,                  /* between requests: --keep-alive, then closed silently */
+        TIMER_HEAD,                  /* a request's head: --header-timeout from its first byte, then 408 */
+        TIMER_BODY,                  /* its body: --header-timeout without a byte, then 408 */
+        TIMER_SEND,                  /* the client to read our output: --header-timeout without progress */
+        TIMER_LINGER,                /* after a refusal: LINGER_MS */
+} TimerKind;
+
+struct Conn;
+typedef struct TimerQueue {
+        struct Conn *head, *tail;    /* sorted by deadline: see the top of this file */
+        uint64_t duration_ms;        /* 0: this timeout is off */
+} TimerQueue;
 
 typedef enum SourceKind {
         SOURCE_LISTENER,
@@ -52,7 +87,14 @@ typedef struct Conn {
         struct sockaddr_storage peer;
         uint32_t events;             /* what epoll watches for */
         bool close_after;            /* close once the output is flushed */
+        bool linger;                 /* ... and linger first (a refused request) */
+        bool lingering;
         bool continue_sent;
+        bool served;                 /* a request was answered on this connection */
+        TimerKind timer;
+        TimerQueue *tq;              /* the queue it is in, or NULL */
+        uint64_t deadline;           /* CLOCK_MONOTONIC ms */
+        struct Conn *tprev, *tnext;
 } Conn;
 
 typedef struct Worker {
@@ -63,6 +105,7 @@ typedef struct Worker {
         size_t n_listeners;
         HttpLimits limits;
         Conn *conns;
+        TimerQueue q_client, q_keep_alive, q_linger;
 } Worker;
 
 static volatile sig_atomic_t stop_requested;
@@ -77,7 +120,63 @@ static void on_stop_signal(int sig) {
         errno = saved;
 }
 
+static uint64_t now_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+static TimerQueue *timer_queue(Worker *w, TimerKind kind) {
+        switch (kind) {
+        case TIMER_NONE:
+                return NULL;
+        case TIMER_IDLE:
+                return &w->q_keep_alive;
+        case TIMER_LINGER:
+                return &w->q_linger;
+        default:
+                return &w->q_client;
+        }
+}
+
+static void timer_stop(Conn *c) {
+        TimerQueue *q = c->tq;
+        if (!q)
+                return;
+        if (c->tprev)
+                c->tprev->tnext = c->tnext;
+        else
+                q->head = c->tnext;
+        if (c->tnext)
+                c->tnext->tprev = c->tprev;
+        else
+                q->tail = c->tprev;
+        c->tprev = c->tnext = NULL;
+        c->tq = NULL;
+}
+
+/* Waits under kind from now on; restart: even if it already does (a timeout
+ * without progress rather than one for a whole phase). */
+static void timer_set(Worker *w, Conn *c, TimerKind kind, bool restart) {
+        if (c->timer == kind && !restart)
+                return;
+        timer_stop(c);
+        c->timer = kind;
+        TimerQueue *q = timer_queue(w, kind);
+        if (!q || q->duration_ms == 0)
+                return;
+        c->deadline = now_ms() + q->duration_ms;
+        c->tprev = q->tail;
+        if (q->tail)
+                q->tail->tnext = c;
+        else
+                q->head = c;
+        q->tail = c;
+        c->tq = q;
+}
+
 static void conn_free(Worker *w, Conn *c) {
+        timer_stop(c);
         if (c->prev)
                 c->prev->next = c->next;
         else
@@ -107,6 +206,70 @@ static void conn_queue_error(Conn *c, int status) {
         char *r = http_error_response(status, &len);
         out_add_take(&c->out, r, len);
         c->close_after = true;
+        c->linger = true;
+}
+
+/* The connection waits for input: under which timeout. */
+static void conn_wait_read(Worker *w, Conn *c) {
+        if (c->lingering)
+                return;                 /* LINGER_MS from its start */
+        if (http_parser_in_request(&c->hp)) {
+                if (c->hp.req.headers_done)
+                        timer_set(w, c, TIMER_BODY, true);
+                else
+                        timer_set(w, c, TIMER_HEAD, false);
+        } else
+                timer_set(w, c, c->served ? TIMER_IDLE : TIMER_NEW, false);
+}
+
+/* After the answer to a refused request: stop writing, then read and drop
+ * whatever comes until EOF or LINGER_MS.  Returns 0 to wait for more,
+ * -1 to close now. */
+static int conn_linger(Worker *w, Conn *c) {
+        if (!c->lingering) {
+                if (shutdown(c->src.fd, SHUT_WR) < 0)
+                        return -1;
+                c->lingering = true;
+                timer_set(w, c, TIMER_LINGER, true);
+        }
+        for (int i = 0; i < LINGER_READS; i++) {
+                ssize_t n = recv(c->src.fd, c->rbuf, READ_BUFFER_SIZE, 0);
+                if (n > 0 || (n < 0 && errno == EINTR))
+                        continue;
+                if (n < 0 && errno == EAGAIN)
+                        break;
+                return -1;              /* EOF or an error */
+        }
+        return conn_watch(w, c, EPOLLIN) < 0 ? -1 : 0;
+}
+
+/* Whether what the connection waits for is there already. */
+static bool conn_ready(const Conn *c) {
+        struct pollfd p = { .fd = c->src.fd, .events = c->events & EPOLLOUT ? POLLOUT : POLLIN };
+        return poll(&p, 1, 0) > 0;
+}
+
+/* A timeout expired: a client that started a request and stalled gets a
+ * 408 (written only if the socket takes it at once); the others are closed
+ * silently, as gunicorn and nginx do with idle connections. */
+static void conn_expire(Worker *w, Conn *c) {
+        /* The worker may have been busy in the app past this deadline while
+         * the client's next bytes (or its reading) waited for us: a timeout
+         * for idleness must not count that time.  Only the head's deadline
+         * is absolute. */
+        if (c->timer != TIMER_HEAD && c->timer != TIMER_LINGER && conn_ready(c)) {
+                timer_set(w, c, c->timer, true);
+                return;         /* epoll reports it next */
+        }
+        if (c->timer == TIMER_HEAD || c->timer == TIMER_BODY) {
+                /* nothing of this request was answered: we read only with
+                 * no output pending */
+                size_t len;
+                char *r = http_error_response(408, &len);
+                out_add_take(&c->out, r, len);
+                (void) out_flush(&c->out, c->src.fd);
+        }
+        conn_free(w, c);
 }
 
 /* Runs the connection as far as it can go without blocking.  Frees it
@@ -120,11 +283,15 @@ static void conn_process(Worker *w, Conn *c) {
                         if (r == 0) {
                                 if (conn_watch(w, c, EPOLLOUT) < 0)
                                         goto close;
+                                timer_set(w, c, TIMER_SEND, true);
                                 return;
                         }
                 }
-                if (c->close_after)
+                if (c->close_after) {
+                        if (c->linger && conn_linger(w, c) == 0)
+                                return;
                         goto close;
+                }
 
                 if (c->rstart < c->rlen) {
                         size_t consumed = 0;
@@ -136,10 +303,16 @@ static void conn_process(Worker *w, Conn *c) {
                         }
                         if (r == HTTP_DONE) {
                                 WsgiConn wc = { .fd = c->src.fd, .out = &c->out, .peer = &c->peer };
+                                /* the timer of this request's phase ends here */
+                                timer_stop(c);
+                                c->timer = TIMER_NONE;
+                                if (w->config->keep_alive == 0)
+                                        c->hp.req.keep_alive = false;   /* --keep-alive 0 */
                                 if (!wsgi_handle(&c->hp.req, &wc))
                                         c->close_after = true;
                                 http_parser_next(&c->hp);
                                 c->continue_sent = false;
+                                c->served = true;
                                 continue;
                         }
                         c->rstart = c->rlen = 0;
@@ -163,6 +336,7 @@ static void conn_process(Worker *w, Conn *c) {
                 if (n < 0 && errno == EAGAIN) {
                         if (conn_watch(w, c, EPOLLIN) < 0)
                                 goto close;
+                        conn_wait_read(w, c);
                         return;
                 }
                 /* EOF or a reset: an unfinished request is simply dropped */
@@ -217,6 +391,29 @@ static void accept_connections(Worker *w, int listen_fd) {
         }
 }
 
+/* epoll_wait()'s timeout: until the earliest deadline, -1 if none. */
+static int next_timeout(const Worker *w) {
+        const TimerQueue *qs[] = { &w->q_client, &w->q_keep_alive, &w->q_linger };
+        uint64_t earliest = UINT64_MAX;
+        for (size_t i = 0; i < ELEMENTSOF(qs); i++)
+                if (qs[i]->head && qs[i]->head->deadline < earliest)
+                        earliest = qs[i]->head->deadline;
+        if (earliest == UINT64_MAX)
+                return -1;
+        uint64_t now = now_ms();
+        if (earliest <= now)
+                return 0;
+        return earliest - now > INT_MAX ? INT_MAX : (int) (earliest - now);
+}
+
+static void expire_timers(Worker *w) {
+        TimerQueue *qs[] = { &w->q_client, &w->q_keep_alive, &w->q_linger };
+        uint64_t now = now_ms();
+        for (size_t i = 0; i < ELEMENTSOF(qs); i++)
+                while (qs[i]->head && qs[i]->head->deadline <= now)
+                        conn_expire(w, qs[i]->head);
+}
+
 static int worker_setup_signals(void) {
         /* The master blocks its signals for sd-event; an app's subprocesses
          * must not inherit that. */
@@ -243,7 +440,11 @@ int worker_run(const Config *c, const Listeners *ls, int notify_fd) {
                         .request_line = c->limit_request_line,
                         .fields = c->limit_request_fields,
                         .field_size = c->limit_request_field_size,
+                        .body = c->limit_request_body,
                 },
+                .q_client = { .duration_ms = (uint64_t) c->header_timeout * 1000 },
+                .q_keep_alive = { .duration_ms = (uint64_t) c->keep_alive * 1000 },
+                .q_linger = { .duration_ms = LINGER_MS },
         };
         pid_t master = getppid();
 
@@ -298,7 +499,7 @@ int worker_run(const Config *c, const Listeners *ls, int notify_fd) {
 
         while (!stop_requested) {
                 struct epoll_event events[MAX_EVENTS];
-                int n = epoll_wait(w.epoll_fd, events, MAX_EVENTS, -1);
+                int n = epoll_wait(w.epoll_fd, events, MAX_EVENTS, next_timeout(&w));
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -314,6 +515,9 @@ int worker_run(const Config *c, const Listeners *ls, int notify_fd) {
                                  * appear: each fd yields one event per wait */
                                 conn_process(&w, (Conn *) s);
                 }
+                /* after the events, never before: a connection closed here
+                 * must not be among the events still to handle */
+                expire_timers(&w);
         }
 
         while (w.conns)

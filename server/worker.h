@@ -3,9 +3,12 @@
  * at a time, in order, through the WSGI app.  Runs in the child the master
  * forked; never returns to the master's code.
  *
+ * Slow and idle clients are bounded by --header-timeout and --keep-alive;
+ * a refused request gets a lingering close (worker.c).
+ *
  * Not done yet: --threads, --max-requests, heartbeats for --timeout,
- * header-read/keep-alive timeouts, graceful draining of in-flight
- * connections (SIGTERM ends the worker after the request it is running). */
+ * graceful draining of in-flight connections (SIGTERM ends the worker
+ * after the request it is running). */
 #pragma once
 
 #include "config.h"

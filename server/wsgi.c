@@ -711,13 +711,16 @@ int wsgi_init(PyObject *application, const Config *c) {
                 goto fail;
 
         PyObject *errors = PySys_GetObject("stderr");      /* borrowed */
-        base_environ = Py_BuildValue("{s(ii)sssOsOsOsOss}",
+        /* wsgi.input_terminated: the whole body is read before the app
+         * runs, so wsgi.input ends where the body does, chunked or not. */
+        base_environ = Py_BuildValue("{s(ii)sssOsOsOsOsOss}",
                                      "wsgi.version", 1, 0,
                                      "wsgi.url_scheme", "http",
                                      "wsgi.errors", errors ? errors : Py_None,
                                      "wsgi.multithread", Py_False,
                                      "wsgi.multiprocess", c->workers > 1 ? Py_True : Py_False,
                                      "wsgi.run_once", Py_False,
+                                     "wsgi.input_terminated", Py_True,
                                      "SCRIPT_NAME", "");
         if (!base_environ)
                 goto fail;

@@ -8,7 +8,7 @@
  * A status or header the app should not have produced (CR, LF, NUL, a
  * non-token name) becomes a 500; never a word of it reaches the wire.
  *
- * Not done yet: wsgi.file_wrapper, wsgi.input_terminated, threads,
+ * Not done yet: wsgi.file_wrapper, threads,
  * access logging. */
 #pragma once
 

@@ -198,3 +198,19 @@ def request(server, raw, head=False):
 
 def get(server, path="/", headers=""):
     return request(server, f"GET {path} HTTP/1.1\r\nHost: localhost\r\n{headers}Connection: close\r\n\r\n".encode())
+
+
+def assert_rejected(server, raw, status):
+    """raw on a new connection is answered with status and Connection: close,
+    the server closes the connection after that answer, and the worker goes
+    on serving new connections."""
+    with server.connect() as s:
+        s.sendall(raw)
+        f = s.makefile("rb")
+        r = read_response(f)
+        assert r is not None, "closed without an answer"
+        assert r.status == status, (r.status, r.body)
+        assert r.header("Connection") == "close"
+        assert f.read() == b""          # closed after the error, nothing else parsed
+    # and the worker keeps serving
+    assert get(server).status == 200

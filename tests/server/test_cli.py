@@ -1,6 +1,8 @@
 """The command line: gunicorn's options, --check-config, errors."""
 import subprocess
 
+import pytest
+
 from conftest import APPS, unitcorn_binary
 
 
@@ -44,6 +46,14 @@ def test_bad_workers_value():
     assert r.returncode != 0 and "workers" in r.stderr
 
 
+@pytest.mark.parametrize("opt,value", [("--limit-request-body", "-1"), ("--limit-request-body", " 5"),
+                                       ("--limit-request-body", "1e9"), ("--keep-alive", "two"),
+                                       ("--header-timeout", "-3")])
+def test_bad_timeout_and_limit_values(opt, value):
+    r = run(opt, value, "hello:app")
+    assert r.returncode != 0 and opt in r.stderr and "invalid value" in r.stderr
+
+
 def test_no_app():
     r = run("-w", "2")
     assert r.returncode != 0 and "No application module specified" in r.stderr
@@ -57,5 +67,6 @@ def test_version():
 def test_help_lists_options():
     r = run("--help")
     assert r.returncode == 0
-    for opt in ("--bind", "--workers", "--chdir", "--pythonpath", "--timeout", "--check-config"):
+    for opt in ("--bind", "--workers", "--chdir", "--pythonpath", "--timeout", "--check-config",
+                "--keep-alive", "--header-timeout", "--limit-request-body"):
         assert opt in r.stdout

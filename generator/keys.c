@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "datatypes.h"
 #include "keys.h"
 #include "log.h"
 #include "strbuf.h"
@@ -103,39 +104,42 @@ int key_view(const KeyCtx *x, const char *key, const char *def, Expansions *e, c
         return 0;
 }
 
-int key_integer(const KeyCtx *x, const char *key, const char *def, Expansions *e, int64_t *ret) {
+/* key_view() + a datatype conversion: the shape of every int/bool key. */
+typedef int (*Parse)(const char *s, void *ret, char **ret_error);
+
+static int key_typed(const KeyCtx *x, const char *key, const char *def, Expansions *e, Parse parse, void *ret) {
         _cleanup_free_ char *owned = NULL;
         const char *v;
         const IniKey *k;
         if (key_view(x, key, def, e, &v, &owned, &k) < 0)
                 return -EINVAL;
         char *error = NULL;
-        if (dt_integer(v, ret, &error) < 0)
+        if (parse(v, ret, &error) < 0)
                 return key_fail(x, k, key, error);
         return 0;
+}
+
+static int parse_integer(const char *s, void *ret, char **ret_error) {
+        return dt_integer(s, ret, ret_error);
+}
+
+static int parse_boolean(const char *s, void *ret, char **ret_error) {
+        return dt_boolean(s, ret, ret_error);
+}
+
+static int parse_byte_size(const char *s, void *ret, char **ret_error) {
+        return dt_byte_size(s, ret, ret_error);
+}
+
+int key_integer(const KeyCtx *x, const char *key, const char *def, Expansions *e, int64_t *ret) {
+        return key_typed(x, key, def, e, parse_integer, ret);
 }
 
 int key_boolean(const KeyCtx *x, const char *key, const char *def, Expansions *e, bool *ret) {
-        _cleanup_free_ char *owned = NULL;
-        const char *v;
-        const IniKey *k;
-        if (key_view(x, key, def, e, &v, &owned, &k) < 0)
-                return -EINVAL;
-        char *error = NULL;
-        if (dt_boolean(v, ret, &error) < 0)
-                return key_fail(x, k, key, error);
-        return 0;
+        return key_typed(x, key, def, e, parse_boolean, ret);
 }
 
 int key_byte_size(const KeyCtx *x, const char *key, const char *def, Expansions *e) {
-        _cleanup_free_ char *owned = NULL;
-        const char *v;
-        const IniKey *k;
-        if (key_view(x, key, def, e, &v, &owned, &k) < 0)
-                return -EINVAL;
-        char *error = NULL;
-        int64_t n;
-        if (dt_byte_size(v, &n, &error) < 0)
-                return key_fail(x, k, key, error);
-        return 0;
+        int64_t unused;
+        return key_typed(x, key, def, e, parse_byte_size, &unused);
 }

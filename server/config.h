@@ -13,7 +13,7 @@
 typedef struct Config {
         char **binds;                   /* -b, in order; empty: $PORT or 127.0.0.1:8000 */
         unsigned workers;               /* -w, $WEB_CONCURRENCY, 1 */
-        unsigned timeout;               /* -t seconds; parsed, not enforced yet */
+        unsigned timeout;               /* -t seconds without a heartbeat before a worker is killed; 0: off */
         unsigned graceful_timeout;      /* seconds the master waits for workers on SIGTERM */
         unsigned backlog;
         unsigned limit_request_line;    /* 414 beyond */

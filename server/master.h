@@ -1,11 +1,11 @@
 /* master.h: the master process (DESIGN §4.1) on an sd-event loop: forks
  * the workers, reaps them, respawns one that died (with back-off), sends
- * READY=1 once every worker has the app loaded and accepts, and stops
- * them on SIGTERM (graceful, STOPPING=1) or SIGINT/SIGQUIT (fast).
+ * READY=1 once every worker has the app loaded and accepts, live STATUS=
+ * figures, WATCHDOG=1 while healthy; kills a worker past --timeout (stack
+ * dump first); SIGHUP reloads (RELOADING=1, new workers, READY=1, old ones
+ * drain); SIGTERM stops gracefully (STOPPING=1), SIGINT/SIGQUIT fast.
  *
- * Not done yet: SIGHUP reload, WATCHDOG=1, --timeout enforcement (stack
- * dump then SIGKILL), --max-requests recycling, live STATUS= figures,
- * --preload, TTIN/TTOU. */
+ * Not done yet: --max-requests recycling, --preload, TTIN/TTOU. */
 #pragma once
 
 #include "config.h"

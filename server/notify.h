@@ -1,9 +1,14 @@
 /* notify.h: what the master tells the service manager (sd_notify(3)).
  * A no-op when $NOTIFY_SOCKET is unset.  Only the master sends: workers
  * report to the master, which speaks for the service (MAINPID stays the
- * master).  Not done yet: WATCHDOG=1, RELOADING=1, live STATUS= figures. */
+ * master).  Failures are logged and ignored: the service goes on. */
 #pragma once
 
-void notify_ready(unsigned workers);
+/* READY=1, with status as STATUS= */
+void notify_ready(const char *status);
+/* RELOADING=1 with MONOTONIC_USEC= (systemd 253's Type=notify-reload wants
+ * it; older managers ignore it); READY=1 must follow. */
+void notify_reloading(void);
 void notify_stopping(void);
+void notify_watchdog(void);
 void notify_status(const char *status);

@@ -14,7 +14,20 @@
  * timer is only ever (re)armed at now + its queue's duration, so each queue
  * stays sorted, arming is O(1), and epoll_wait() sleeps until the earliest
  * head.  Which timer a connection waits under is decided each time
- * conn_process() returns to epoll (conn_wait_read()). */
+ * conn_process() returns to epoll (conn_wait_read()).
+ *
+ * Draining (SIGTERM: a graceful stop, or the old workers of a reload):
+ * the listeners leave the epoll set, then whatever is already in their
+ * accept queues is accepted (EPOLLEXCLUSIVE woke one worker per connection:
+ * one that stopped watching without accepting could leave a connection
+ * unserved until the next one arrives).  Requests begun are answered with
+ * Connection: close, idle keep-alive connections are closed, connections
+ * that sent nothing yet get DRAIN_NEW_MS to start a request, and the
+ * worker exits when none is left; --graceful-timeout is the master's.
+ *
+ * Heartbeat: each turn of the loop stores the time in the worker's
+ * WorkerStats (shared with the master), and epoll_wait() never sleeps
+ * longer than beat_ms; the app's run time is not covered (in_flight). */
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -48,6 +61,9 @@
 /* Reads per wake-up while lingering, so that a fast sender cannot keep us
  * in one connection. */
 #define LINGER_READS 16
+/* While draining: how long a connection accepted but still silent has to
+ * begin its request. */
+#define DRAIN_NEW_MS 1000
 
 /* What a connection is waiting for, and so which timeout applies. */
 typedef enum TimerKind {
@@ -58,6 +74,7 @@ typedef enum TimerKind {
         TIMER_BODY,                  /* its body: --header-timeout without a byte, then 408 */
         TIMER_SEND,                  /* the client to read our output: --header-timeout without progress */
         TIMER_LINGER,                /* after a refusal: LINGER_MS */
+        TIMER_DRAIN,                 /* draining, no request yet: DRAIN_NEW_MS, then closed */
 } TimerKind;
 
 struct Conn;
@@ -105,15 +122,21 @@ typedef struct Worker {
         size_t n_listeners;
         HttpLimits limits;
         Conn *conns;
-        TimerQueue q_client, q_keep_alive, q_linger;
+        TimerQueue q_client, q_keep_alive, q_linger, q_drain;
+        WorkerStats *stats;
+        unsigned beat_ms;
+        bool draining;
 } Worker;
 
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t drain_requested, quit_requested;
 static int wake_fd = -1;
 
 static void on_stop_signal(int sig) {
         int saved = errno;
-        stop_requested = 1;
+        if (sig == SIGTERM)
+                drain_requested = 1;
+        else
+                quit_requested = 1;
         uint64_t one = 1;
         ssize_t r = write(wake_fd, &one, sizeof one);
         (void) r;
@@ -126,6 +149,13 @@ static uint64_t now_ms(void) {
         return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
 }
 
+static void beat(Worker *w) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        __atomic_store_n(&w->stats->beat_usec, (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000,
+                         __ATOMIC_RELAXED);
+}
+
 static TimerQueue *timer_queue(Worker *w, TimerKind kind) {
         switch (kind) {
         case TIMER_NONE:
@@ -134,6 +164,8 @@ static TimerQueue *timer_queue(Worker *w, TimerKind kind) {
                 return &w->q_keep_alive;
         case TIMER_LINGER:
                 return &w->q_linger;
+        case TIMER_DRAIN:
+                return &w->q_drain;
         default:
                 return &w->q_client;
         }
@@ -209,17 +241,23 @@ static void conn_queue_error(Conn *c, int status) {
         c->linger = true;
 }
 
-/* The connection waits for input: under which timeout. */
-static void conn_wait_read(Worker *w, Conn *c) {
+/* The connection waits for input: under which timeout.  False: close it
+ * (idle while draining). */
+static bool conn_wait_read(Worker *w, Conn *c) {
         if (c->lingering)
-                return;                 /* LINGER_MS from its start */
+                return true;            /* LINGER_MS from its start */
         if (http_parser_in_request(&c->hp)) {
                 if (c->hp.req.headers_done)
                         timer_set(w, c, TIMER_BODY, true);
                 else
                         timer_set(w, c, TIMER_HEAD, false);
+        } else if (w->draining) {
+                if (c->served)
+                        return false;
+                timer_set(w, c, TIMER_DRAIN, false);
         } else
                 timer_set(w, c, c->served ? TIMER_IDLE : TIMER_NEW, false);
+        return true;
 }
 
 /* After the answer to a refused request: stop writing, then read and drop
@@ -306,9 +344,15 @@ static void conn_process(Worker *w, Conn *c) {
                                 /* the timer of this request's phase ends here */
                                 timer_stop(c);
                                 c->timer = TIMER_NONE;
-                                if (w->config->keep_alive == 0)
+                                if (w->config->keep_alive == 0 || w->draining)
                                         c->hp.req.keep_alive = false;   /* --keep-alive 0 */
-                                if (!wsgi_handle(&c->hp.req, &wc))
+                                __atomic_store_n(&w->stats->in_flight, 1, __ATOMIC_RELAXED);
+                                bool keep = wsgi_handle(&c->hp.req, &wc);
+                                __atomic_store_n(&w->stats->in_flight, 0, __ATOMIC_RELAXED);
+                                __atomic_store_n(&w->stats->served, w->stats->served + 1, __ATOMIC_RELAXED);
+                                beat(w);
+                                /* a SIGTERM that came while the app ran */
+                                if (!keep || drain_requested)
                                         c->close_after = true;
                                 http_parser_next(&c->hp);
                                 c->continue_sent = false;
@@ -334,9 +378,8 @@ static void conn_process(Worker *w, Conn *c) {
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0 && errno == EAGAIN) {
-                        if (conn_watch(w, c, EPOLLIN) < 0)
+                        if (conn_watch(w, c, EPOLLIN) < 0 || !conn_wait_read(w, c))
                                 goto close;
-                        conn_wait_read(w, c);
                         return;
                 }
                 /* EOF or a reset: an unfinished request is simply dropped */
@@ -346,18 +389,19 @@ close:
         conn_free(w, c);
 }
 
-static void accept_connections(Worker *w, int listen_fd) {
+/* Returns true when it stopped at ACCEPT_BATCH: there may be more. */
+static bool accept_connections(Worker *w, int listen_fd) {
         for (int i = 0; i < ACCEPT_BATCH; i++) {
                 struct sockaddr_storage peer = {0};
                 socklen_t len = sizeof peer;
                 int fd = accept4(listen_fd, (struct sockaddr *) &peer, &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
                 if (fd < 0) {
                         if (errno == EAGAIN || errno == EINTR)
-                                return;
+                                return false;
                         if (errno == ECONNABORTED || errno == EPROTO)
                                 continue;
                         log_warning_errno(errno, "Failed to accept a connection: %s, ignoring.", STRERROR(errno));
-                        return;
+                        return false;
                 }
                 Conn *c = calloc(1, sizeof *c);
                 char *rbuf = malloc(READ_BUFFER_SIZE);
@@ -366,7 +410,7 @@ static void accept_connections(Worker *w, int listen_fd) {
                         free(rbuf);
                         close(fd);
                         log_warning("Out of memory accepting a connection, ignoring.");
-                        return;
+                        return false;
                 }
                 c->src = (Source) { .kind = SOURCE_CONN, .fd = fd };
                 c->rbuf = rbuf;
@@ -389,25 +433,45 @@ static void accept_connections(Worker *w, int listen_fd) {
                 /* The request is often there already: no need to wait for epoll. */
                 conn_process(w, c);
         }
+        return true;
 }
 
-/* epoll_wait()'s timeout: until the earliest deadline, -1 if none. */
+/* SIGTERM: see the top of this file. */
+static void worker_start_drain(Worker *w) {
+        w->draining = true;
+        log_info("Worker %d draining.", (int) getpid());
+        for (size_t i = 0; i < w->n_listeners; i++)
+                (void) epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, w->listeners[i].fd, NULL);
+        for (size_t i = 0; i < w->n_listeners; i++)
+                while (accept_connections(w, w->listeners[i].fd))
+                        ;
+        for (Conn *c = w->conns, *next; c; c = next) {
+                next = c->next;
+                if (c->timer == TIMER_IDLE)
+                        conn_free(w, c);
+                else if (c->timer == TIMER_NEW)
+                        timer_set(w, c, TIMER_DRAIN, true);
+        }
+}
+
+/* epoll_wait()'s timeout: until the earliest deadline or the next
+ * heartbeat, -1 if neither. */
 static int next_timeout(const Worker *w) {
-        const TimerQueue *qs[] = { &w->q_client, &w->q_keep_alive, &w->q_linger };
-        uint64_t earliest = UINT64_MAX;
+        const TimerQueue *qs[] = { &w->q_client, &w->q_keep_alive, &w->q_linger, &w->q_drain };
+        uint64_t now = now_ms();
+        uint64_t earliest = w->beat_ms > 0 ? now + w->beat_ms : UINT64_MAX;
         for (size_t i = 0; i < ELEMENTSOF(qs); i++)
                 if (qs[i]->head && qs[i]->head->deadline < earliest)
                         earliest = qs[i]->head->deadline;
         if (earliest == UINT64_MAX)
                 return -1;
-        uint64_t now = now_ms();
         if (earliest <= now)
                 return 0;
         return earliest - now > INT_MAX ? INT_MAX : (int) (earliest - now);
 }
 
 static void expire_timers(Worker *w) {
-        TimerQueue *qs[] = { &w->q_client, &w->q_keep_alive, &w->q_linger };
+        TimerQueue *qs[] = { &w->q_client, &w->q_keep_alive, &w->q_linger, &w->q_drain };
         uint64_t now = now_ms();
         for (size_t i = 0; i < ELEMENTSOF(qs); i++)
                 while (qs[i]->head && qs[i]->head->deadline <= now)
@@ -433,7 +497,19 @@ static int worker_setup_signals(void) {
         return 0;
 }
 
-int worker_run(const Config *c, const Listeners *ls, int notify_fd) {
+/* faulthandler.register(WORKER_SIGNAL_DUMP): the master's --timeout gets
+ * the stack of a worker stuck in Python on stderr before killing it.  Not
+ * fatal: the worker still serves without it. */
+static void install_stack_dump(void) {
+        _cleanup_pyobj_ PyObject *fh = PyImport_ImportModule("faulthandler");
+        _cleanup_pyobj_ PyObject *r = fh ? PyObject_CallMethod(fh, "register", "i", WORKER_SIGNAL_DUMP) : NULL;
+        if (!r) {
+                python_print_exception();
+                log_warning("Failed to install faulthandler, ignoring: no Python stack on --timeout.");
+        }
+}
+
+int worker_run(const Config *c, const Listeners *ls, int notify_fd, WorkerStats *stats, unsigned beat_ms) {
         Worker w = {
                 .config = c,
                 .limits = {
@@ -445,6 +521,9 @@ int worker_run(const Config *c, const Listeners *ls, int notify_fd) {
                 .q_client = { .duration_ms = (uint64_t) c->header_timeout * 1000 },
                 .q_keep_alive = { .duration_ms = (uint64_t) c->keep_alive * 1000 },
                 .q_linger = { .duration_ms = LINGER_MS },
+                .q_drain = { .duration_ms = DRAIN_NEW_MS },
+                .stats = stats,
+                .beat_ms = beat_ms,
         };
         pid_t master = getppid();
 
@@ -466,6 +545,7 @@ int worker_run(const Config *c, const Listeners *ls, int notify_fd) {
         }
 
         log_info("Booting worker with pid: %d", (int) getpid());
+        install_stack_dump();
         PyObject *app = NULL;
         if (python_load_app(c->app, &app) < 0)
                 return WORKER_EXIT_APP_LOAD_ERROR;
@@ -497,7 +577,12 @@ int worker_run(const Config *c, const Listeners *ls, int notify_fd) {
                 log_warning_errno(errno, "Failed to tell the master this worker is ready: %s, ignoring.", STRERROR(errno));
         close(notify_fd);
 
-        while (!stop_requested) {
+        while (!quit_requested) {
+                if (drain_requested && !w.draining)
+                        worker_start_drain(&w);
+                if (w.draining && !w.conns)
+                        break;
+                beat(&w);
                 struct epoll_event events[MAX_EVENTS];
                 int n = epoll_wait(w.epoll_fd, events, MAX_EVENTS, next_timeout(&w));
                 if (n < 0) {
@@ -506,10 +591,15 @@ int worker_run(const Config *c, const Listeners *ls, int notify_fd) {
                         log_error_errno(errno, "epoll_wait() failed: %s", STRERROR(errno));
                         break;
                 }
-                for (int i = 0; i < n && !stop_requested; i++) {
+                for (int i = 0; i < n && !quit_requested; i++) {
                         Source *s = events[i].data.ptr;
-                        if (s->kind == SOURCE_LISTENER)
-                                accept_connections(&w, s->fd);
+                        if (s->kind == SOURCE_LISTENER && !w.draining)
+                                (void) accept_connections(&w, s->fd);
+                        else if (s->kind == SOURCE_WAKE) {
+                                uint64_t v;
+                                ssize_t k = read(wake_fd, &v, sizeof v);
+                                (void) k;
+                        }
                         else if (s->kind == SOURCE_CONN)
                                 /* a Conn freed earlier in this batch cannot
                                  * appear: each fd yields one event per wait */
@@ -520,6 +610,8 @@ int worker_run(const Config *c, const Listeners *ls, int notify_fd) {
                 expire_timers(&w);
         }
 
+        if (w.draining)
+                log_info("Worker exiting (pid: %d)", (int) getpid());
         while (w.conns)
                 conn_free(&w, w.conns);
         free(w.listeners);

@@ -6,10 +6,16 @@
  * Slow and idle clients are bounded by --header-timeout and --keep-alive;
  * a refused request gets a lingering close (worker.c).
  *
- * Not done yet: --threads, --max-requests, heartbeats for --timeout,
- * graceful draining of in-flight connections (SIGTERM ends the worker
- * after the request it is running). */
+ * Signals: SIGTERM drains (stop accepting, finish the requests begun,
+ * close idle keep-alive connections, exit 0); SIGINT/SIGQUIT stop after
+ * the request running; WORKER_SIGNAL_DUMP writes every thread's Python
+ * stack to stderr (faulthandler), for the master's --timeout.
+ *
+ * Not done yet: --threads, --max-requests. */
 #pragma once
+
+#include <signal.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "listen.h"
@@ -25,6 +31,19 @@ typedef struct WorkerMessage {
 } WorkerMessage;
 #define WORKER_MESSAGE_READY 1
 
-/* Loads the app, tells notify_fd it is ready, serves until told to stop.
- * Returns the process exit status. */
-int worker_run(const Config *c, const Listeners *ls, int notify_fd);
+/* faulthandler.register()ed in each worker; the master sends it to a
+ * worker past --timeout, before SIGKILL. */
+#define WORKER_SIGNAL_DUMP SIGUSR1
+
+/* A worker's live figures, in memory shared with the master (master.c
+ * says why).  Only the worker writes, only with relaxed atomic stores. */
+typedef struct WorkerStats {
+        uint64_t served;             /* requests answered */
+        uint64_t beat_usec;          /* CLOCK_MONOTONIC of the loop's last turn */
+        uint32_t in_flight;          /* 1 while inside the app */
+} WorkerStats;
+
+/* Loads the app, tells notify_fd it is ready, serves until told to stop,
+ * beating in stats at least every beat_ms (0: no need).  Returns the
+ * process exit status. */
+int worker_run(const Config *c, const Listeners *ls, int notify_fd, WorkerStats *stats, unsigned beat_ms);

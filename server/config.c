@@ -31,6 +31,9 @@ enum {
         OPT_LIMIT_BODY,
         OPT_KEEP_ALIVE,
         OPT_HEADER_TIMEOUT,
+        OPT_MAX_REQUESTS,
+        OPT_MAX_REQUESTS_JITTER,
+        OPT_PRELOAD,
 };
 
 static const struct option options[] = {
@@ -47,6 +50,9 @@ static const struct option options[] = {
         { "limit-request-body",        required_argument, NULL, OPT_LIMIT_BODY },
         { "keep-alive",                required_argument, NULL, OPT_KEEP_ALIVE },
         { "header-timeout",            required_argument, NULL, OPT_HEADER_TIMEOUT },
+        { "max-requests",              required_argument, NULL, OPT_MAX_REQUESTS },
+        { "max-requests-jitter",       required_argument, NULL, OPT_MAX_REQUESTS_JITTER },
+        { "preload",                   no_argument,       NULL, OPT_PRELOAD },
         { "check-config",              no_argument,       NULL, OPT_CHECK_CONFIG },
         { "version",                   no_argument,       NULL, 'v' },
         { "help",                      no_argument,       NULL, 'h' },
@@ -78,6 +84,10 @@ static void help(void) {
                "      --header-timeout INT    seconds a client has to send a request's head, and\n"
                "                              the longest silence while reading its body or\n"
                "                              writing to it; 0: none (default 30)\n"
+               "      --max-requests INT      a worker serving this many requests is replaced;\n"
+               "                              0: never (default 0)\n"
+               "      --max-requests-jitter INT  up to this many more, drawn per worker (default 0)\n"
+               "      --preload               import the app in the master before forking\n"
                "      --check-config          import the app and exit (0: it loads)\n"
                "  -v, --version               show the version and exit\n"
                "  -h, --help                  show this help and exit\n");
@@ -162,6 +172,15 @@ int config_parse(Config *c, int argc, char **argv) {
                         break;
                 case OPT_HEADER_TIMEOUT:
                         r = parse_uint("--header-timeout", optarg, 0, &c->header_timeout);
+                        break;
+                case OPT_MAX_REQUESTS:
+                        r = parse_uint("--max-requests", optarg, 0, &c->max_requests);
+                        break;
+                case OPT_MAX_REQUESTS_JITTER:
+                        r = parse_uint("--max-requests-jitter", optarg, 0, &c->max_requests_jitter);
+                        break;
+                case OPT_PRELOAD:
+                        c->preload = true;
                         break;
                 case OPT_CHDIR:
                         free(c->chdir);

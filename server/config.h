@@ -24,6 +24,9 @@ typedef struct Config {
         unsigned header_timeout;        /* seconds for a request's head, and without progress reading a body or writing; 0: none */
         char *chdir;
         char **pythonpath;              /* --pythonpath, comma-separated, repeatable */
+        unsigned max_requests;          /* a worker exits after this many requests (+ jitter); 0: never */
+        unsigned max_requests_jitter;   /* up to this many more, drawn per worker */
+        bool preload;                   /* --preload: the master imports the app before forking */
         char *app;                      /* MODULE:CALLABLE */
         bool check_config;
 } Config;

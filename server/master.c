@@ -26,7 +26,11 @@
  *    the master's loop, so a hung master stops it; withheld while a ready
  *    worker's loop has not beaten within the interval although it is not
  *    inside the app.  A worker inside the app is --timeout's business: a
- *    long request must not get the whole service restarted. */
+ *    long request must not get the whole service restarted.
+ *
+ * A worker that exits 0 with its entry's `recycled` set reached
+ * --max-requests: it is replaced at once, without counting as a crash.
+ * --preload imports the app here, before the first fork. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -181,8 +185,9 @@ static int on_respawn_timer(sd_event_source *src, uint64_t usec, void *userdata)
         return 0;
 }
 
-static void schedule_respawn(Master *m, Slot *s, uint64_t lived) {
-        if (lived < WORKER_STABLE_USEC)
+/* recycled: it exited after --max-requests, which is no crash. */
+static void schedule_respawn(Master *m, Slot *s, uint64_t lived, bool recycled) {
+        if (lived < WORKER_STABLE_USEC && !recycled)
                 s->crashes++;
         else
                 s->crashes = 0;
@@ -493,14 +498,18 @@ static int on_sigchld(sd_event_source *src, const struct signalfd_siginfo *si, v
                         stop(m, SIGTERM, WEXITSTATUS(status));
                         continue;
                 }
-                if (s->timed_out)
+                bool recycled = WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+                        __atomic_load_n(&s->stats->recycled, __ATOMIC_RELAXED);
+                if (recycled)
+                        log_info("Worker %d exited after --max-requests, replacing it.", (int) pid);
+                else if (s->timed_out)
                         log_warning("Worker %d (timed out) was killed, respawning.", (int) pid);
                 else if (WIFSIGNALED(status))
                         log_warning("Worker %d was killed by signal %s, respawning.", (int) pid, strsignal(WTERMSIG(status)));
                 else
                         log_warning("Worker %d exited with status %d, respawning.", (int) pid, WEXITSTATUS(status));
                 slot_collect(m, s);
-                schedule_respawn(m, s, lived);
+                schedule_respawn(m, s, lived, recycled);
         }
         return 0;
 }
@@ -542,6 +551,15 @@ static int setup_events(Master *m) {
 int master_run(const Config *c, Listeners *ls) {
         Master m = { .config = c, .listeners = ls, .pipe_read = -1, .pipe_write = -1 };
         int r;
+
+        /* --preload: the app is imported here, once, and the workers
+         * inherit it; one that does not load stops us before any fork
+         * (with the status a worker's import failure gives). */
+        if (c->preload) {
+                log_info("Preloading the app: %s", c->app);
+                if (python_preload_app(c->app) < 0)
+                        return WORKER_EXIT_APP_LOAD_ERROR;
+        }
 
         /* sd-event delivers these through a signalfd: they must be blocked.
          * Workers unblock everything after fork. */

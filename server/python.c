@@ -10,6 +10,7 @@
 #include "strbuf.h"
 
 static bool initialized;
+static PyObject *preloaded;
 
 /* sys.path.insert(0, dir) */
 static int sys_path_insert(PyObject *path, const char *dir) {
@@ -127,6 +128,16 @@ int python_load_app(const char *spec, PyObject **ret_app) {
         return 0;
 }
 
+int python_preload_app(const char *spec) {
+        Py_CLEAR(preloaded);
+        return python_load_app(spec, &preloaded);
+}
+
+PyObject *python_preloaded_app(void) {
+        Py_XINCREF(preloaded);
+        return preloaded;
+}
+
 void python_before_fork(void) {
         PyOS_BeforeFork();
 }
@@ -140,6 +151,8 @@ void python_after_fork_child(void) {
 }
 
 void python_finalize(void) {
+        if (initialized)
+                Py_CLEAR(preloaded);
         if (initialized && Py_FinalizeEx() < 0)
                 log_warning("Failed to flush Python's buffered data at exit, ignoring.");
         initialized = false;

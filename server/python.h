@@ -4,7 +4,8 @@
  * sys.argv = [the app spec] so the app's own argparse never sees unitcorn's
  * options, sys.path as gunicorn builds it (--pythonpath entries, then the
  * working directory, in front).  Workers call python_after_fork_child()
- * and import the app themselves (gunicorn's default, no --preload yet).
+ * and import the app themselves (gunicorn's default), or, with --preload,
+ * use the one the master imported before forking (python_preload_app()).
  * Not here: virtualenvs ($VIRTUAL_ENV, a venv's interpreter), -c files. */
 #pragma once
 
@@ -18,6 +19,11 @@ int python_init(const Config *c);
  * (name "application").  Returns a new reference in *ret_app; on failure the
  * traceback is on stderr and the message logged. */
 int python_load_app(const char *spec, PyObject **ret_app);
+/* --preload: python_load_app() in the master, keeping the app for the
+ * workers it forks (copy-on-write).  python_preloaded_app() returns a new
+ * reference to it, NULL if none.  Dropped by python_finalize(). */
+int python_preload_app(const char *spec);
+PyObject *python_preloaded_app(void);
 void python_before_fork(void);
 void python_after_fork_parent(void);
 void python_after_fork_child(void);

@@ -25,6 +25,13 @@
  * that sent nothing yet get DRAIN_NEW_MS to start a request, and the
  * worker exits when none is left; --graceful-timeout is the master's.
  *
+ * --max-requests: the request that reaches the worker's limit (--max-requests
+ * plus a random 0..--max-requests-jitter, drawn once) is answered with
+ * Connection: close; before its response leaves, the worker stops watching
+ * the listeners and accepts (without serving yet) only what is queued at
+ * that moment, so a client's next connection goes to the replacement; then
+ * it drains as above and exits 0 with stats->recycled set.
+ *
  * Heartbeat: each turn of the loop stores the time in the worker's
  * WorkerStats (shared with the master), and epoll_wait() never sleeps
  * longer than beat_ms; the app's run time is not covered (in_flight). */
@@ -37,6 +44,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -125,6 +133,10 @@ typedef struct Worker {
         TimerQueue q_client, q_keep_alive, q_linger, q_drain;
         WorkerStats *stats;
         unsigned beat_ms;
+        uint64_t max_requests;       /* this worker's limit, jitter included; 0: none */
+        bool accepting;              /* the listeners are in the epoll set */
+        bool accepting_queued;       /* worker_stop_accepting() takes what is queued */
+        bool recycle;                /* the limit was reached: drain and exit */
         bool draining;
 } Worker;
 
@@ -312,6 +324,8 @@ static void conn_expire(Worker *w, Conn *c) {
 
 /* Runs the connection as far as it can go without blocking.  Frees it
  * when it is done. */
+static void worker_stop_accepting(Worker *w, bool process);
+
 static void conn_process(Worker *w, Conn *c) {
         for (;;) {
                 if (out_pending(&c->out)) {
@@ -344,7 +358,9 @@ static void conn_process(Worker *w, Conn *c) {
                                 /* the timer of this request's phase ends here */
                                 timer_stop(c);
                                 c->timer = TIMER_NONE;
-                                if (w->config->keep_alive == 0 || w->draining)
+                                bool last = w->max_requests > 0 &&
+                                        w->stats->served + 1 >= w->max_requests;
+                                if (w->config->keep_alive == 0 || w->draining || last)
                                         c->hp.req.keep_alive = false;   /* --keep-alive 0 */
                                 __atomic_store_n(&w->stats->in_flight, 1, __ATOMIC_RELAXED);
                                 bool keep = wsgi_handle(&c->hp.req, &wc);
@@ -352,8 +368,16 @@ static void conn_process(Worker *w, Conn *c) {
                                 __atomic_store_n(&w->stats->served, w->stats->served + 1, __ATOMIC_RELAXED);
                                 beat(w);
                                 /* a SIGTERM that came while the app ran */
-                                if (!keep || drain_requested)
+                                if (!keep || drain_requested || last)
                                         c->close_after = true;
+                                if (last && !w->recycle) {
+                                        /* before the response leaves: see the top of this file */
+                                        w->recycle = true;
+                                        __atomic_store_n(&w->stats->recycled, 1, __ATOMIC_RELAXED);
+                                        log_info("Worker %d reached --max-requests (%llu requests), restarting.",
+                                                 (int) getpid(), (unsigned long long) w->max_requests);
+                                        worker_stop_accepting(w, false);
+                                }
                                 http_parser_next(&c->hp);
                                 c->continue_sent = false;
                                 c->served = true;
@@ -389,9 +413,14 @@ close:
         conn_free(w, c);
 }
 
-/* Returns true when it stopped at ACCEPT_BATCH: there may be more. */
-static bool accept_connections(Worker *w, int listen_fd) {
+/* Returns true when it stopped at ACCEPT_BATCH: there may be more.
+ * process: serve what the new connections already sent; else they wait
+ * for epoll (under TIMER_NEW). */
+static bool accept_connections(Worker *w, int listen_fd, bool process) {
         for (int i = 0; i < ACCEPT_BATCH; i++) {
+                /* the request just served reached --max-requests: no more */
+                if (!w->accepting && !w->accepting_queued)
+                        return false;
                 struct sockaddr_storage peer = {0};
                 socklen_t len = sizeof peer;
                 int fd = accept4(listen_fd, (struct sockaddr *) &peer, &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -431,20 +460,34 @@ static bool accept_connections(Worker *w, int listen_fd) {
                         w->conns->prev = c;
                 w->conns = c;
                 /* The request is often there already: no need to wait for epoll. */
-                conn_process(w, c);
+                if (process)
+                        conn_process(w, c);
+                else
+                        timer_set(w, c, TIMER_NEW, false);
         }
         return true;
 }
 
-/* SIGTERM: see the top of this file. */
+/* Takes the listeners out of the epoll set, then accepts what is already
+ * queued (see the top of this file).  Once. */
+static void worker_stop_accepting(Worker *w, bool process) {
+        if (!w->accepting)
+                return;
+        w->accepting = false;
+        for (size_t i = 0; i < w->n_listeners; i++)
+                (void) epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, w->listeners[i].fd, NULL);
+        w->accepting_queued = true;
+        for (size_t i = 0; i < w->n_listeners; i++)
+                while (accept_connections(w, w->listeners[i].fd, process))
+                        ;
+        w->accepting_queued = false;
+}
+
+/* SIGTERM, or --max-requests: see the top of this file. */
 static void worker_start_drain(Worker *w) {
         w->draining = true;
         log_info("Worker %d draining.", (int) getpid());
-        for (size_t i = 0; i < w->n_listeners; i++)
-                (void) epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, w->listeners[i].fd, NULL);
-        for (size_t i = 0; i < w->n_listeners; i++)
-                while (accept_connections(w, w->listeners[i].fd))
-                        ;
+        worker_stop_accepting(w, true);
         for (Conn *c = w->conns, *next; c; c = next) {
                 next = c->next;
                 if (c->timer == TIMER_IDLE)
@@ -546,8 +589,8 @@ int worker_run(const Config *c, const Listeners *ls, int notify_fd, WorkerStats 
 
         log_info("Booting worker with pid: %d", (int) getpid());
         install_stack_dump();
-        PyObject *app = NULL;
-        if (python_load_app(c->app, &app) < 0)
+        PyObject *app = c->preload ? python_preloaded_app() : NULL;
+        if (!app && python_load_app(c->app, &app) < 0)
                 return WORKER_EXIT_APP_LOAD_ERROR;
         r = wsgi_init(app, c);
         Py_DECREF(app);    /* wsgi holds its own reference */
@@ -572,13 +615,23 @@ int worker_run(const Config *c, const Listeners *ls, int notify_fd, WorkerStats 
                 }
         }
 
+        w.accepting = true;
+        if (c->max_requests > 0) {
+                /* gunicorn: max_requests + randint(0, jitter), per worker */
+                uint32_t rnd = 0;
+                if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != (ssize_t) sizeof rnd)
+                        rnd = (uint32_t) getpid() ^ (uint32_t) now_ms();
+                w.max_requests = (uint64_t) c->max_requests +
+                        (c->max_requests_jitter > 0 ? rnd % ((uint64_t) c->max_requests_jitter + 1) : 0);
+        }
+
         WorkerMessage msg = { .pid = (int) getpid(), .kind = WORKER_MESSAGE_READY };
         if (write(notify_fd, &msg, sizeof msg) != (ssize_t) sizeof msg)
                 log_warning_errno(errno, "Failed to tell the master this worker is ready: %s, ignoring.", STRERROR(errno));
         close(notify_fd);
 
         while (!quit_requested) {
-                if (drain_requested && !w.draining)
+                if ((drain_requested || w.recycle) && !w.draining)
                         worker_start_drain(&w);
                 if (w.draining && !w.conns)
                         break;
@@ -593,8 +646,8 @@ int worker_run(const Config *c, const Listeners *ls, int notify_fd, WorkerStats 
                 }
                 for (int i = 0; i < n && !quit_requested; i++) {
                         Source *s = events[i].data.ptr;
-                        if (s->kind == SOURCE_LISTENER && !w.draining)
-                                (void) accept_connections(&w, s->fd);
+                        if (s->kind == SOURCE_LISTENER && w.accepting)
+                                (void) accept_connections(&w, s->fd, true);
                         else if (s->kind == SOURCE_WAKE) {
                                 uint64_t v;
                                 ssize_t k = read(wake_fd, &v, sizeof v);

@@ -11,7 +11,11 @@
  * the request running; WORKER_SIGNAL_DUMP writes every thread's Python
  * stack to stderr (faulthandler), for the master's --timeout.
  *
- * Not done yet: --threads, --max-requests. */
+ * --max-requests (+ jitter): the worker that answered its last request
+ * stops accepting, drains as on SIGTERM and exits 0 with stats->recycled
+ * set, which the master takes for a replacement, not a crash.
+ *
+ * Not done yet: --threads. */
 #pragma once
 
 #include <signal.h>
@@ -41,9 +45,10 @@ typedef struct WorkerStats {
         uint64_t served;             /* requests answered */
         uint64_t beat_usec;          /* CLOCK_MONOTONIC of the loop's last turn */
         uint32_t in_flight;          /* 1 while inside the app */
+        uint32_t recycled;           /* 1 once --max-requests is reached: exits to be replaced */
 } WorkerStats;
 
-/* Loads the app, tells notify_fd it is ready, serves until told to stop,
+/* Loads the app (or takes the master's, --preload), tells notify_fd it is ready, serves until told to stop,
  * beating in stats at least every beat_ms (0: no need).  Returns the
  * process exit status. */
 int worker_run(const Config *c, const Listeners *ls, int notify_fd, WorkerStats *stats, unsigned beat_ms);

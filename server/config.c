@@ -5,7 +5,11 @@
  * an error that names it (exit status 2).  getopt_long() in its default
  * permuting mode gives the same.  Not done: abbreviations of long options
  * (argparse accepts unique prefixes; getopt_long does too, by luck of
- * design), -c config files, and most of gunicorn's other settings. */
+ * design), and most of gunicorn's other settings.
+ *
+ * -c FILE is found in a first pass and run (pyconfig.c) before the second
+ * pass applies the command line over it: gunicorn's precedence, command line
+ * over config file over $WEB_CONCURRENCY over defaults. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -14,10 +18,12 @@
 #include <string.h>
 
 #include "config.h"
+#include "pyconfig.h"
 #include "server-config.h"
 #include "strbuf.h"
 
 #define DEFAULT_BIND "127.0.0.1:8000"
+#define SHORTOPTS "b:w:t:c:vh"
 
 enum {
         OPT_CHDIR = 0x100,
@@ -54,6 +60,7 @@ static const struct option options[] = {
         { "max-requests-jitter",       required_argument, NULL, OPT_MAX_REQUESTS_JITTER },
         { "preload",                   no_argument,       NULL, OPT_PRELOAD },
         { "check-config",              no_argument,       NULL, OPT_CHECK_CONFIG },
+        { "config",                    required_argument, NULL, 'c' },
         { "version",                   no_argument,       NULL, 'v' },
         { "help",                      no_argument,       NULL, 'h' },
         { NULL }
@@ -64,6 +71,8 @@ static void help(void) {
                "\n"
                "A WSGI HTTP server for systemd, with gunicorn's options.\n"
                "\n"
+               "  -c, --config FILE           a gunicorn Python config file; the command line\n"
+               "                              overrides its settings\n"
                "  -b, --bind ADDRESS          HOST:PORT, [V6ADDR]:PORT or unix:PATH; repeatable\n"
                "                              (default: 0.0.0.0:$PORT if set, else " DEFAULT_BIND ";\n"
                "                              ignored when socket-activated)\n"
@@ -135,12 +144,38 @@ int config_parse(Config *c, int argc, char **argv) {
         if (wc && *wc && parse_uint("$WEB_CONCURRENCY", wc, 1, &c->workers) < 0)
                 return -EINVAL;
 
-        int r = 0;
+        /* First pass: -c FILE (the last one wins), and the app spec for the
+         * interpreter's sys.argv.  --help, --version and errors are left to
+         * the second pass, without running the file. */
+        const char *file = NULL;
+        bool skip_file = false;
         opterr = 0;
         optind = 0;
-        for (int opt; (opt = getopt_long(argc, argv, "b:w:t:vh", options, NULL)) >= 0; ) {
+        for (int opt; (opt = getopt_long(argc, argv, SHORTOPTS, options, NULL)) >= 0; )
+                if (opt == 'c')
+                        file = optarg;
+                else if (opt == 'v' || opt == 'h' || opt == '?' || opt == ':')
+                        skip_file = true;
+        if (file && !skip_file) {
+                int k = pyconfig_load(c, file, optind < argc ? argv[optind] : NULL);
+                if (k < 0)
+                        return k;
+                c->config_file = xstrdup(file);
+        }
+
+        /* Second pass: the command line, over the file's settings.  A -b or
+         * --pythonpath here replaces the file's list, as in gunicorn. */
+        bool cmdline_bind = false, cmdline_pythonpath = false;
+        int r = 0;
+        optind = 0;
+        for (int opt; (opt = getopt_long(argc, argv, SHORTOPTS, options, NULL)) >= 0; ) {
                 switch (opt) {
+                case 'c':
+                        break;
                 case 'b':
+                        if (!cmdline_bind)
+                                c->binds = strv_free(c->binds);
+                        cmdline_bind = true;
                         c->binds = strv_push(c->binds, xstrdup(optarg));
                         break;
                 case 'w':
@@ -189,6 +224,9 @@ int config_parse(Config *c, int argc, char **argv) {
                 case OPT_PYTHONPATH: {
                         _cleanup_free_ char *copy = xstrdup(optarg);
                         char *save = NULL;
+                        if (!cmdline_pythonpath)
+                                c->pythonpath = strv_free(c->pythonpath);
+                        cmdline_pythonpath = true;
                         for (char *p = strtok_r(copy, ",", &save); p; p = strtok_r(NULL, ",", &save))
                                 c->pythonpath = strv_push(c->pythonpath, xstrdup(p));
                         break;
@@ -246,5 +284,6 @@ void config_done(Config *c) {
         strv_free(c->pythonpath);
         free(c->chdir);
         free(c->app);
+        free(c->config_file);
         *c = (Config) {0};
 }

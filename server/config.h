@@ -1,7 +1,8 @@
 /* config.h: unitcorn's settings, from the command line (gunicorn's option
  * names, short forms and defaults, DESIGN §4.5).
  *
- * Not here yet: -c FILE (gunicorn Python config files), the options of §4.5
+ * -c FILE (a gunicorn Python config file) is run by pyconfig.c, under the
+ * command line.  Not here yet: the options of §4.5
  * that are not listed in config.c's table, --print-config. */
 #pragma once
 
@@ -29,6 +30,7 @@ typedef struct Config {
         bool preload;                   /* --preload: the master imports the app before forking */
         char *app;                      /* MODULE:CALLABLE */
         bool check_config;
+        char *config_file;              /* -c, the file that was run; NULL: none */
 } Config;
 
 /* Parses argv.  Returns 0 to run, 1 when the request was fully answered

@@ -3,7 +3,8 @@
  *   unitcorn [OPTIONS] MODULE:CALLABLE
  *
  * main() only wires the pieces together (everything else is in libserver,
- * so tests link the same code): parse the options, change directory, then
+ * so tests link the same code): parse the options (running a -c config
+ * file, which starts Python early), change directory, then
  * either check the app (--check-config) or take the listening sockets,
  * start Python and run the master. */
 #include <errno.h>
@@ -31,15 +32,18 @@ static int check_config(const Config *c) {
 
 int main(int argc, char *argv[]) {
         Config c;
+        log_setup();
+        /* With -c this starts Python (the file runs in it) */
         int r = config_parse(&c, argc, argv);
         if (r != 0) {
+                python_finalize();
                 config_done(&c);
                 return r > 0 ? EXIT_SUCCESS : 2;   /* 2: a usage error, as argparse */
         }
-        log_setup();
 
         if (c.chdir && chdir(c.chdir) < 0) {
                 log_error_errno(errno, "Failed to change directory to '%s': %s", c.chdir, STRERROR(errno));
+                python_finalize();
                 config_done(&c);
                 return EXIT_FAILURE;
         }
@@ -59,6 +63,7 @@ int main(int argc, char *argv[]) {
                 if (r >= 0)
                         log_error("No sockets to listen on.");
                 listeners_close(&ls, true);
+                python_finalize();
                 config_done(&c);
                 return EXIT_FAILURE;
         }

@@ -20,7 +20,9 @@ static int sys_path_insert(PyObject *path, const char *dir) {
         return 0;
 }
 
-int python_init(const Config *c) {
+int python_start(const char *app) {
+        if (initialized)
+                return 0;
         PyConfig config;
         PyConfig_InitPythonConfig(&config);
 
@@ -34,7 +36,7 @@ int python_init(const Config *c) {
 
         PyStatus st = PyConfig_SetBytesString(&config, &config.program_name, UNITCORN_PYTHON_EXECUTABLE);
         if (!PyStatus_Exception(st))
-                st = PyConfig_SetBytesArgv(&config, 1, (char *[]) { c->app, NULL });
+                st = PyConfig_SetBytesArgv(&config, 1, (char *[]) { (char *) (app ? app : ""), NULL });
         if (!PyStatus_Exception(st))
                 st = Py_InitializeFromConfig(&config);
         PyConfig_Clear(&config);
@@ -43,6 +45,13 @@ int python_init(const Config *c) {
                                        st.func ? st.func : "", st.func ? ": " : "",
                                        st.err_msg ? st.err_msg : "?");
         initialized = true;
+        return 0;
+}
+
+int python_init(const Config *c) {
+        int r = python_start(c->app);
+        if (r < 0)
+                return r;
 
         /* gunicorn: the working directory (after --chdir) first, the
          * --pythonpath entries before it. */

@@ -6,7 +6,8 @@
  * working directory, in front).  Workers call python_after_fork_child()
  * and import the app themselves (gunicorn's default), or, with --preload,
  * use the one the master imported before forking (python_preload_app()).
- * Not here: virtualenvs ($VIRTUAL_ENV, a venv's interpreter), -c files. */
+ * -c files are run by pyconfig.c.  Not here: virtualenvs ($VIRTUAL_ENV,
+ * a venv's interpreter). */
 #pragma once
 
 #define PY_SSIZE_T_CLEAN
@@ -14,6 +15,11 @@
 
 #include "config.h"
 
+/* Starts the interpreter (once; again is a no-op) with sys.argv = [app]:
+ * -c FILE needs it before the command line is final. */
+int python_start(const char *app);
+/* python_start(), then sys.path from c (--pythonpath, the working
+ * directory): call it after --chdir. */
 int python_init(const Config *c);
 /* gunicorn's import_app(): "module:name", "module:factory()", "module"
  * (name "application").  Returns a new reference in *ret_app; on failure the

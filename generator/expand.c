@@ -70,6 +70,17 @@ void expansions_copy(Expansions *dst, const Expansions *src) {
         }
 }
 
+void expansions_add_environ(Expansions *e) {
+        extern char **environ;
+        for (char **env = environ; env && *env; env++) {
+                const char *eq = strchr(*env, '=');
+                if (!eq)
+                        continue;
+                _cleanup_free_ char *name = xasprintf("ENV_%.*s", (int) (eq - *env), *env);
+                expansions_set_str(e, name, eq + 1);
+        }
+}
+
 void expansions_done(Expansions *e) {
         for (size_t i = 0; i < e->n; i++) {
                 free(e->vars[i].name);

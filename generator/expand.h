@@ -30,6 +30,9 @@ void expansions_set_str(Expansions *e, const char *name, const char *value);
 void expansions_set_num(Expansions *e, const char *name, long long value);
 const ExpandVar *expansions_get(const Expansions *e, const char *name);
 void expansions_copy(Expansions *dst, const Expansions *src);
+/* ENV_NAME for every NAME=value of our environment, as supervisor's
+ * environ_expansions. */
+void expansions_add_environ(Expansions *e);
 void expansions_done(Expansions *e);
 /* "here, program_name, ..." sorted, as supervisor lists them in errors. */
 char *expansions_names(const Expansions *e);

@@ -59,13 +59,7 @@ static void read_includes(Reading *rd, const char *file) {
                 return;
         _cleanup_free_ char *dir = ini_file_dir(file);
         Expansions e = {0};
-        for (char **env = environ; env && *env; env++) {
-                const char *eq = strchr(*env, '=');
-                if (eq) {
-                        _cleanup_free_ char *n = xasprintf("ENV_%.*s", (int) (eq - *env), *env);
-                        expansions_set_str(&e, n, eq + 1);
-                }
-        }
+        expansions_add_environ(&e);
         expansions_set_str(&e, "here", dir);
         _cleanup_free_ char *files = NULL, *error = NULL;
         int r = expand_format(k->value, &e, &files, &error);

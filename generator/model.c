@@ -179,13 +179,7 @@ void model_build(const IniConfig *c, Model *m) {
         ProgramEnv env = {0};
         struct utsname u;
         env.host = xstrdup(uname(&u) == 0 ? u.nodename : "localhost");
-        for (char **e = environ; e && *e; e++) {
-                const char *eq = strchr(*e, '=');
-                if (!eq)
-                        continue;
-                _cleanup_free_ char *name = xasprintf("ENV_%.*s", (int) (eq - *e), *e);
-                expansions_set_str(&env.environ_exp, name, eq + 1);
-        }
+        expansions_add_environ(&env.environ_exp);
         _cleanup_strv_free_ char **grouped = NULL;   /* sections claimed by a [group:x] */
         read_supervisord(m, c, &env);
         if (config_unusable(c, m)) {

@@ -26,8 +26,6 @@
 #include "strbuf.h"
 #include "unit.h"
 
-extern char **environ;
-
 static int cmp_str(const void *a, const void *b) {
         return strcmp(*(char * const *) a, *(char * const *) b);
 }

@@ -15,7 +15,6 @@
 #include "program.h"
 #include "strbuf.h"
 
-
 static void group_free(Group *g) {
         if (!g)
                 return;

@@ -20,6 +20,10 @@
 static PyObject *app;                     /* owned */
 static PyObject *base_environ;            /* owned: the keys common to every request */
 
+/* Entries an environ has room for before it grows: the 18 every request
+ * has, plus a browser's dozen header fields. */
+#define ENVIRON_SIZE 40
+
 /* Interned environ keys and constant values. */
 #define ENVIRON_KEYS(X) \
         X(REQUEST_METHOD) X(SCRIPT_NAME) X(PATH_INFO) X(QUERY_STRING) X(RAW_URI) \
@@ -28,7 +32,19 @@ static PyObject *base_environ;            /* owned: the keys common to every req
 #define DECLARE_KEY(k) static PyObject *k_##k;
 ENVIRON_KEYS(DECLARE_KEY)
 static PyObject *k_wsgi_input;
-static PyObject *v_http10, *v_http11, *v_empty;
+static PyObject *v_http10, *v_http11, *v_empty, *v_port80, *v_localhost;
+static PyObject *s_close, *s_write;        /* attribute names */
+/* REQUEST_METHOD values, interned on first use, by llhttp_method_t */
+static PyObject *v_methods[256];
+
+/* obj.name, or NULL without an exception when there is none: <0 on error. */
+static int lookup_attr(PyObject *obj, PyObject *name, PyObject **ret) {
+#if PY_VERSION_HEX >= 0x030D0000
+        return PyObject_GetOptionalAttr(obj, name, ret);
+#else
+        return _PyObject_LookupAttr(obj, name, ret);
+#endif
+}
 
 /* ---- the response being produced ---- */
 
@@ -47,13 +63,20 @@ typedef struct Response {
         bool failed;                      /* the client is gone */
 } Response;
 
-/* start_response and write(): one object per request, pointing at the
- * Response while the request lasts (an app keeping it gets an error
- * later, not a dangling pointer). */
+/* start_response and write(): points at the Response while the request
+ * lasts (an app keeping it gets an error later, not a dangling pointer).
+ * Called through vectorcall; its bound write() is made once.  When the
+ * app kept neither, the pair is reused by the next request (responder_get(),
+ * responder_put()), which saves two objects per request. */
 typedef struct Responder {
         PyObject_HEAD
+        vectorcallfunc vectorcall;
         Response *resp;
+        PyObject *write;                  /* owned, made on first use; holds a reference to us */
 } Responder;
+
+static Responder *spare_responder;        /* owned; only touched with the GIL held */
+static bool tchar[256];                   /* http_is_tchar(), as a table */
 
 static void py_release(void *owner) {
         Py_DECREF((PyObject *) owner);
@@ -100,7 +123,7 @@ static bool header_get(PyObject *item, const unsigned char **name, Py_ssize_t *n
         *value_len = PyUnicode_GET_LENGTH(v);
         bool ok = *name_len > 0;
         for (Py_ssize_t i = 0; ok && i < *name_len; i++)
-                ok = http_is_tchar((*name)[i]);
+                ok = tchar[(*name)[i]];
         for (Py_ssize_t i = 0; ok && i < *value_len; i++)
                 ok = !(((*value)[i] < 0x20 && (*value)[i] != '\t') || (*value)[i] == 0x7f);
         if (!ok) {
@@ -117,12 +140,20 @@ static bool name_is(const unsigned char *name, Py_ssize_t len, const char *what)
 /* Hop-by-hop headers (RFC 9110 §7.6.1) are the server's business: an app's
  * are dropped, as gunicorn drops them; "Connection: close" is honoured. */
 static bool is_hop_by_hop(const unsigned char *name, Py_ssize_t len) {
-        static const char *const hop[] = { "connection", "keep-alive", "proxy-connection",
-                                           "te", "trailer", "transfer-encoding", "upgrade" };
-        for (size_t i = 0; i < ELEMENTSOF(hop); i++)
-                if (name_is(name, len, hop[i]))
-                        return true;
-        return false;
+        switch (len) {
+        case 2:
+                return name_is(name, len, "te");
+        case 7:
+                return name_is(name, len, "trailer") || name_is(name, len, "upgrade");
+        case 10:
+                return name_is(name, len, "connection") || name_is(name, len, "keep-alive");
+        case 16:
+                return name_is(name, len, "proxy-connection");
+        case 17:
+                return name_is(name, len, "transfer-encoding");
+        default:
+                return false;
+        }
 }
 
 /* Checks status and headers as start_response() receives them (PEP 3333
@@ -175,12 +206,56 @@ static int response_set(Response *resp, PyObject *status, PyObject *headers_arg)
         return 0;
 }
 
-static PyObject *start_response(PyObject *self, PyObject *args, PyObject *kwargs) {
-        Response *resp = ((Responder *) self)->resp;
-        static char *kwlist[] = { "status", "headers", "exc_info", NULL };
-        PyObject *status, *headers, *exc_info = Py_None;     /* borrowed */
-        if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|O:start_response", kwlist, &status, &headers, &exc_info))
+/* start_response(status, headers, exc_info=None)'s arguments, positional
+ * or by keyword, into a[3] (borrowed). */
+static int start_response_args(PyObject *const *args, size_t nargsf, PyObject *kwnames, PyObject *a[3]) {
+        static const char *const names[] = { "status", "headers", "exc_info" };
+        Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+        if (nargs > 3) {
+                PyErr_Format(PyExc_TypeError, "start_response() takes at most 3 arguments (%zd given)", nargs);
+                return -1;
+        }
+        a[0] = a[1] = a[2] = NULL;
+        for (Py_ssize_t i = 0; i < nargs; i++)
+                a[i] = args[i];
+        for (Py_ssize_t j = 0; kwnames && j < PyTuple_GET_SIZE(kwnames); j++) {
+                PyObject *name = PyTuple_GET_ITEM(kwnames, j);            /* borrowed */
+                size_t k = 0;
+                while (k < 3 && PyUnicode_CompareWithASCIIString(name, names[k]) != 0)
+                        k++;
+                if (k == 3) {
+                        PyErr_Format(PyExc_TypeError, "start_response() got an unexpected keyword argument %R", name);
+                        return -1;
+                }
+                if (a[k]) {
+                        PyErr_Format(PyExc_TypeError, "start_response() got multiple values for argument '%s'",
+                                     names[k]);
+                        return -1;
+                }
+                a[k] = args[nargs + j];
+        }
+        for (size_t k = 0; k < 2; k++)
+                if (!a[k]) {
+                        PyErr_Format(PyExc_TypeError, "start_response() missing required argument '%s'", names[k]);
+                        return -1;
+                }
+        if (!a[2])
+                a[2] = Py_None;
+        return 0;
+}
+
+static PyObject *responder_write(PyObject *self, PyObject *data);
+static PyMethodDef responder_write_def = {
+        "write", responder_write, METH_O, "write(data): send data (PEP 3333's write callable)"
+};
+
+static PyObject *start_response(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+        Responder *r = (Responder *) self;
+        Response *resp = r->resp;
+        PyObject *a[3];                   /* borrowed */
+        if (start_response_args(args, nargsf, kwnames, a) < 0)
                 return NULL;
+        PyObject *status = a[0], *headers = a[1], *exc_info = a[2];
         if (!resp) {
                 PyErr_SetString(PyExc_RuntimeError, "start_response() called after the request ended");
                 return NULL;
@@ -207,7 +282,9 @@ static PyObject *start_response(PyObject *self, PyObject *args, PyObject *kwargs
                 resp->bad = true;
                 return NULL;
         }
-        return PyObject_GetAttrString(self, "write");
+        if (!r->write && !(r->write = PyCFunction_New(&responder_write_def, self)))
+                return NULL;
+        return Py_NewRef(r->write);
 }
 
 static void response_send_head(Response *resp, long long known_length);
@@ -238,20 +315,61 @@ static PyObject *responder_write(PyObject *self, PyObject *data) {
         Py_RETURN_NONE;
 }
 
-static PyMethodDef responder_methods[] = {
-        { "write", responder_write, METH_O, "write(data): send data (PEP 3333's write callable)" },
+static PyObject *responder_get_write(PyObject *self, void *closure) {
+        Responder *r = (Responder *) self;
+        if (!r->write && !(r->write = PyCFunction_New(&responder_write_def, self)))
+                return NULL;
+        return Py_NewRef(r->write);
+}
+
+static PyGetSetDef responder_getset[] = {
+        { "write", responder_get_write, NULL, "write(data): send data (PEP 3333's write callable)", NULL },
         { NULL }
 };
+
+static void responder_dealloc(PyObject *self) {
+        Py_XDECREF(((Responder *) self)->write);
+        PyObject_Free(self);
+}
 
 static PyTypeObject responder_type = {
         PyVarObject_HEAD_INIT(NULL, 0)
         .tp_name = "unitcorn.StartResponse",
         .tp_basicsize = sizeof(Responder),
-        .tp_flags = Py_TPFLAGS_DEFAULT,
+        .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
         .tp_doc = "start_response(status, headers, exc_info=None)",
-        .tp_call = start_response,
-        .tp_methods = responder_methods,
+        .tp_vectorcall_offset = offsetof(Responder, vectorcall),
+        .tp_call = PyVectorcall_Call,
+        .tp_dealloc = responder_dealloc,
+        .tp_getset = responder_getset,
 };
+
+static Responder *responder_get(Response *resp) {
+        Responder *r = TAKE_PTR(spare_responder);
+        if (!r) {
+                r = PyObject_New(Responder, &responder_type);
+                if (!r)
+                        return NULL;
+                r->vectorcall = start_response;
+                r->write = NULL;
+        }
+        r->resp = resp;
+        return r;
+}
+
+/* The request is over: reuse r if the app kept no reference to it or to
+ * its write(), else let the app's references decide its life. */
+static void responder_put(Responder *r) {
+        r->resp = NULL;
+        bool kept = r->write ? Py_REFCNT(r) != 2 || Py_REFCNT(r->write) != 1 : Py_REFCNT(r) != 1;
+        if (!kept && !spare_responder) {
+                spare_responder = r;
+                return;
+        }
+        /* write() holds r: drop ours, so no cycle is left behind */
+        Py_CLEAR(r->write);
+        Py_DECREF(r);
+}
 
 /* ---- the response bytes ---- */
 
@@ -263,7 +381,8 @@ static void response_send_head(Response *resp, long long known_length) {
         resp->no_body = req->method == HTTP_HEAD || code < 200 || code == 204 || code == 304;
 
         StrBuf b = {0};
-        sb_addf(&b, "HTTP/1.%d ", req->minor);
+        sb_grow(&b, 256);               /* one allocation for most heads */
+        sb_add(&b, req->minor ? "HTTP/1.1 " : "HTTP/1.0 ");
         sb_addn(&b, (const char *) status, (size_t) status_len);
         if (status_len == 3)
                 sb_add(&b, " ");
@@ -296,8 +415,11 @@ static void response_send_head(Response *resp, long long known_length) {
          * know, else chunked (1.1), else the end of the connection (1.0). */
         bool no_length = code < 200 || code == 204 || code == 304;
         if (resp->content_length < 0 && !no_length) {
-                if (known_length >= 0)
-                        sb_addf(&b, "Content-Length: %lld\r\n", known_length);
+                if (known_length >= 0) {
+                        sb_add(&b, "Content-Length: ");
+                        sb_addi(&b, known_length);
+                        sb_add(&b, "\r\n");
+                }
                 else if (resp->no_body)
                         ;       /* HEAD of a streamed body: no framing to announce */
                 else if (req->minor >= 1) {
@@ -381,6 +503,65 @@ static PyObject *latin1(const char *s, size_t n) {
         return PyUnicode_DecodeLatin1(s, (Py_ssize_t) n, NULL);
 }
 
+/* ---- per-request objects that repeat: made once, reused ----
+ *
+ * Every request needs str objects for its method, its client's address,
+ * SERVER_NAME/PORT and its header names, and these repeat from one request
+ * to the next (one proxy in front, one Host, the same dozen header names).
+ * str objects are immutable, so handing the same one to many requests is
+ * invisible to apps.  Only touched with the GIL held. */
+
+static PyObject *method_str(uint8_t method) {
+        if (!v_methods[method])
+                v_methods[method] = PyUnicode_InternFromString(llhttp_method_name(method));
+        return Py_XNewRef(v_methods[method]);
+}
+
+/* str(n) without printf. */
+static PyObject *uint_str(unsigned n) {
+        char d[16];
+        size_t k = sizeof d;
+        do
+                d[--k] = (char) ('0' + n % 10);
+        while ((n /= 10) > 0);
+        return PyUnicode_FromKindAndData(PyUnicode_1BYTE_KIND, d + k, (Py_ssize_t) (sizeof d - k));
+}
+
+/* The last value seen, and its str. */
+typedef struct StrCache {
+        char key[64];
+        size_t key_len;
+        PyObject *value;                  /* owned; NULL: empty */
+        PyObject *value2;                 /* owned, optional second object for the same key */
+} StrCache;
+
+static StrCache remote_cache, host_cache;
+/* HTTP_* keys by a hash of the header name (direct-mapped) */
+#define KEY_CACHE_SIZE 64
+static StrCache key_cache[KEY_CACHE_SIZE];
+
+static bool cache_hit(const StrCache *sc, const void *key, size_t len) {
+        return sc->value && sc->key_len == len && memcmp(sc->key, key, len) == 0;
+}
+
+static void cache_set(StrCache *sc, const void *key, size_t len, PyObject *value, PyObject *value2) {
+        Py_CLEAR(sc->value);
+        Py_CLEAR(sc->value2);
+        if (!value || len > sizeof sc->key)
+                return;
+        memcpy(sc->key, key, len);
+        sc->key_len = len;
+        sc->value = Py_XNewRef(value);
+        sc->value2 = Py_XNewRef(value2);
+}
+
+static void cache_clear(void) {
+        cache_set(&remote_cache, NULL, 0, NULL, NULL);
+        cache_set(&host_cache, NULL, 0, NULL, NULL);
+        for (size_t i = 0; i < KEY_CACHE_SIZE; i++)
+                cache_set(&key_cache[i], NULL, 0, NULL, NULL);
+}
+
 static int hexval(char c) {
         if (c >= '0' && c <= '9')
                 return c - '0';
@@ -425,6 +606,23 @@ static PyObject *cgi_key(const char *name, size_t n) {
         return k;
 }
 
+/* cgi_key(), through key_cache: the name as it came (case included) is the
+ * cache key. */
+static PyObject *cgi_key_cached(const char *name, size_t n) {
+        uint32_t hash = 2166136261u;
+        for (size_t i = 0; i < n; i++)
+                hash = (hash ^ (unsigned char) name[i]) * 16777619u;
+        StrCache *sc = &key_cache[hash % KEY_CACHE_SIZE];
+        if (cache_hit(sc, name, n))
+                return Py_NewRef(sc->value);
+        PyObject *key = cgi_key(name, n);
+        if (key) {
+                PyUnicode_InternInPlace(&key);
+                cache_set(sc, name, n, key, NULL);
+        }
+        return key;
+}
+
 static int add_header(PyObject *environ, const HttpRequest *req, const HttpHeader *h) {
         const char *name = http_req_str(req, h->name);
         /* A '_' in a name would make it indistinguishable from '-' in the
@@ -437,7 +635,7 @@ static int add_header(PyObject *environ, const HttpRequest *req, const HttpHeade
         else if (h->name_len == 14 && strncasecmp(name, "content-length", 14) == 0)
                 key = Py_NewRef(k_CONTENT_LENGTH);
         else
-                key = cgi_key(name, h->name_len);
+                key = cgi_key_cached(name, h->name_len);
         if (!key)
                 return -1;
         PyObject *value = latin1(http_req_str(req, h->value), h->value_len);
@@ -455,22 +653,36 @@ static int add_header(PyObject *environ, const HttpRequest *req, const HttpHeade
         return r;
 }
 
-static int add_address(PyObject *environ, PyObject *k_addr, PyObject *k_port,
-                       const struct sockaddr_storage *sa) {
+/* The address as a str; the client's (cache) is most often the last one. */
+static PyObject *address_str(int family, const void *addr, StrCache *cache) {
+        size_t len = family == AF_INET ? sizeof(struct in_addr) : sizeof(struct in6_addr);
+        if (cache && cache_hit(cache, addr, len))
+                return Py_NewRef(cache->value);
         char host[INET6_ADDRSTRLEN] = "";
+        inet_ntop(family, addr, host, sizeof host);
+        PyObject *v = PyUnicode_FromString(host);
+        if (v && cache)
+                cache_set(cache, addr, len, v, NULL);
+        return v;
+}
+
+static int add_address(PyObject *environ, PyObject *k_addr, PyObject *k_port,
+                       const struct sockaddr_storage *sa, StrCache *cache) {
+        PyObject *host;
         unsigned port = 0;
         if (sa->ss_family == AF_INET) {
                 const struct sockaddr_in *in = (const struct sockaddr_in *) sa;
-                inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+                host = address_str(AF_INET, &in->sin_addr, cache);
                 port = ntohs(in->sin_port);
         } else if (sa->ss_family == AF_INET6) {
                 const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *) sa;
-                inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+                host = address_str(AF_INET6, &in6->sin6_addr, cache);
                 port = ntohs(in6->sin6_port);
-        }
-        if (set_item(environ, k_addr, PyUnicode_FromString(host)) < 0)
+        } else
+                host = Py_NewRef(v_empty);
+        if (set_item(environ, k_addr, host) < 0)
                 return -1;
-        return set_item(environ, k_port, port ? PyUnicode_FromFormat("%u", port) : Py_NewRef(v_empty));
+        return set_item(environ, k_port, port ? uint_str(port) : Py_NewRef(v_empty));
 }
 
 /* SERVER_NAME and SERVER_PORT: from Host when there is one (as gunicorn),
@@ -482,12 +694,15 @@ static int add_server(PyObject *environ, const HttpRequest *req, const WsgiConn 
                 socklen_t len = sizeof local;
                 (void) getsockname(wc->fd, (struct sockaddr *) &local, &len);
                 if (local.ss_family == AF_UNIX)
-                        return set_item(environ, k_SERVER_NAME, PyUnicode_FromString("localhost")) < 0 ||
+                        return set_item(environ, k_SERVER_NAME, Py_NewRef(v_localhost)) < 0 ||
                                set_item(environ, k_SERVER_PORT, Py_NewRef(v_empty)) < 0 ? -1 : 0;
-                return add_address(environ, k_SERVER_NAME, k_SERVER_PORT, &local);
+                return add_address(environ, k_SERVER_NAME, k_SERVER_PORT, &local, NULL);
         }
         const char *v = http_req_str(req, h->value);
         size_t n = h->value_len, hl = n;
+        if (cache_hit(&host_cache, v, n))
+                return PyDict_SetItem(environ, k_SERVER_NAME, host_cache.value) < 0 ||
+                       PyDict_SetItem(environ, k_SERVER_PORT, host_cache.value2) < 0 ? -1 : 0;
         const char *port = NULL;
         const char *bracket = v[0] == '[' ? memchr(v, ']', n) : NULL;
         const char *colon = memrchr(bracket ? bracket : v, ':', n - (size_t) ((bracket ? bracket : v) - v));
@@ -495,10 +710,13 @@ static int add_server(PyObject *environ, const HttpRequest *req, const WsgiConn 
                 hl = (size_t) (colon - v);
                 port = colon + 1;
         }
-        if (set_item(environ, k_SERVER_NAME, latin1(v, hl)) < 0)
+        _cleanup_pyobj_ PyObject *name = latin1(v, hl);
+        _cleanup_pyobj_ PyObject *port_str = port ? latin1(port, n - hl - 1) : Py_NewRef(v_port80);
+        if (!name || !port_str)
                 return -1;
-        return set_item(environ, k_SERVER_PORT,
-                        port ? latin1(port, n - hl - 1) : PyUnicode_FromString("80"));
+        cache_set(&host_cache, v, n, name, port_str);
+        return PyDict_SetItem(environ, k_SERVER_NAME, name) < 0 ||
+               PyDict_SetItem(environ, k_SERVER_PORT, port_str) < 0 ? -1 : 0;
 }
 
 static PyObject *environ_new(const HttpRequest *req, const WsgiConn *wc) {
@@ -523,12 +741,12 @@ static PyObject *environ_new(const HttpRequest *req, const WsgiConn *wc) {
         const char *q = memchr(path, '?', plen);
         size_t path_len = q ? (size_t) (q - path) : plen;
 
-        if (set_item(environ, k_REQUEST_METHOD, PyUnicode_InternFromString(llhttp_method_name(req->method))) < 0 ||
+        if (set_item(environ, k_REQUEST_METHOD, method_str(req->method)) < 0 ||
             set_item(environ, k_PATH_INFO, path_len == 1 && path[0] == '*' ? Py_NewRef(v_empty) : path_info(path, path_len)) < 0 ||
             set_item(environ, k_QUERY_STRING, q ? latin1(q + 1, plen - path_len - 1) : Py_NewRef(v_empty)) < 0 ||
             set_item(environ, k_RAW_URI, latin1(target, n)) < 0 ||
             set_item(environ, k_SERVER_PROTOCOL, Py_NewRef(req->minor ? v_http11 : v_http10)) < 0 ||
-            add_address(environ, k_REMOTE_ADDR, k_REMOTE_PORT, wc->peer) < 0 ||
+            add_address(environ, k_REMOTE_ADDR, k_REMOTE_PORT, wc->peer, &remote_cache) < 0 ||
             add_server(environ, req, wc) < 0 ||
             set_item(environ, k_wsgi_input, input_new(req->body.s, req->body.len)) < 0)
                 goto fail;
@@ -613,15 +831,17 @@ static bool iterate(Response *resp, PyObject *result) {
  * the current request, whether the request was completed normally, or
  * terminated early due to an application error". */
 static bool close_iterable(const HttpRequest *req, PyObject *result) {
-        PyObject *close = PyObject_GetAttrString(result, "close");
-        if (!close) {
-                if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
-                        log_app_error(req, "looking up close() raised");
-                        return false;
-                }
-                PyErr_Clear();
+        /* the common answers have no close(): skip the lookup */
+        if (PyList_CheckExact(result) || PyTuple_CheckExact(result))
                 return true;
+        PyObject *close;
+        /* an absent attribute without building an AttributeError */
+        if (lookup_attr(result, s_close, &close) < 0) {
+                log_app_error(req, "looking up close() raised");
+                return false;
         }
+        if (!close)
+                return true;
         PyObject *r = PyObject_CallNoArgs(close);
         Py_DECREF(close);
         if (!r) {
@@ -660,7 +880,8 @@ static bool response_finish(Response *resp) {
  * the iterable) arrive, so any error before that still becomes a clean 500;
  * an error after that cuts the connection. */
 static bool call_app(Response *resp, PyObject *environ, PyObject *responder) {
-        PyObject *result = PyObject_CallFunctionObjArgs(app, environ, responder, NULL);
+        PyObject *args[] = { environ, responder };
+        PyObject *result = PyObject_Vectorcall(app, args, 2, NULL);
         if (!result) {
                 log_app_error(resp->req, "the application raised");
                 return respond_error(resp);
@@ -680,18 +901,16 @@ bool wsgi_handle(const HttpRequest *req, const WsgiConn *wc) {
                 log_app_error(req, "failed to build the environ");
                 return respond_error(&resp);
         }
-        Responder *responder = PyObject_New(Responder, &responder_type);
+        Responder *responder = responder_get(&resp);
         if (!responder) {
                 Py_DECREF(environ);
                 log_app_error(req, "failed to create start_response");
                 return respond_error(&resp);
         }
-        responder->resp = &resp;
 
         keep = call_app(&resp, environ, (PyObject *) responder);
 
-        responder->resp = NULL;          /* the app may have kept it */
-        Py_DECREF(responder);
+        responder_put(responder);        /* the app may have kept it */
         Py_DECREF(environ);
         Py_XDECREF(resp.status);
         Py_XDECREF(resp.headers);
@@ -699,6 +918,7 @@ bool wsgi_handle(const HttpRequest *req, const WsgiConn *wc) {
 }
 
 int wsgi_init(PyObject *application, const Config *c) {
+        _cleanup_pyobj_ PyObject *constants = NULL;
         if (PyType_Ready(&responder_type) < 0 || input_type_ready() < 0)
                 goto fail;
 #define INTERN_KEY(k) if (!(k_##k = PyUnicode_InternFromString(#k))) goto fail;
@@ -707,13 +927,20 @@ int wsgi_init(PyObject *application, const Config *c) {
         if (!(k_wsgi_input = PyUnicode_InternFromString("wsgi.input")) ||
             !(v_http10 = PyUnicode_InternFromString("HTTP/1.0")) ||
             !(v_http11 = PyUnicode_InternFromString("HTTP/1.1")) ||
-            !(v_empty = PyUnicode_InternFromString("")))
+            !(v_empty = PyUnicode_InternFromString("")) ||
+            !(v_port80 = PyUnicode_InternFromString("80")) ||
+            !(v_localhost = PyUnicode_InternFromString("localhost")) ||
+            !(s_close = PyUnicode_InternFromString("close")) ||
+            !(s_write = PyUnicode_InternFromString("write")))
                 goto fail;
+
+        for (unsigned ch = 0; ch < 256; ch++)
+                tchar[ch] = http_is_tchar((unsigned char) ch);
 
         PyObject *errors = PySys_GetObject("stderr");      /* borrowed */
         /* wsgi.input_terminated: the whole body is read before the app
          * runs, so wsgi.input ends where the body does, chunked or not. */
-        base_environ = Py_BuildValue("{s(ii)sssOsOsOsOsOss}",
+        constants = Py_BuildValue("{s(ii)sssOsOsOsOsOss}",
                                      "wsgi.version", 1, 0,
                                      "wsgi.url_scheme", "http",
                                      "wsgi.errors", errors ? errors : Py_None,
@@ -722,8 +949,22 @@ int wsgi_init(PyObject *application, const Config *c) {
                                      "wsgi.run_once", Py_False,
                                      "wsgi.input_terminated", Py_True,
                                      "SCRIPT_NAME", "");
-        if (!base_environ)
+        /* Each request's environ is a copy of this one (PyDict_Copy clones
+         * the table in one go), so it is sized for the request's header
+         * fields too, and holds every key each request sets (placeholders
+         * here): setting those replaces a value, never grows the table. */
+#if PY_VERSION_HEX < 0x030D0000
+        base_environ = _PyDict_NewPresized(ENVIRON_SIZE);
+#else
+        base_environ = PyDict_New();
+#endif
+        if (!constants || !base_environ || PyDict_Update(base_environ, constants) < 0)
                 goto fail;
+        PyObject *always[] = { k_REQUEST_METHOD, k_PATH_INFO, k_QUERY_STRING, k_RAW_URI, k_SERVER_PROTOCOL,
+                               k_REMOTE_ADDR, k_REMOTE_PORT, k_SERVER_NAME, k_SERVER_PORT, k_wsgi_input };
+        for (size_t i = 0; i < ELEMENTSOF(always); i++)
+                if (PyDict_SetItem(base_environ, always[i], v_empty) < 0)
+                        goto fail;
         app = Py_NewRef(application);
         return 0;
 fail:
@@ -739,6 +980,17 @@ void wsgi_done(void) {
         Py_CLEAR(v_http10);
         Py_CLEAR(v_http11);
         Py_CLEAR(v_empty);
+        Py_CLEAR(v_port80);
+        Py_CLEAR(v_localhost);
+        Py_CLEAR(s_close);
+        Py_CLEAR(s_write);
+        for (size_t i = 0; i < ELEMENTSOF(v_methods); i++)
+                Py_CLEAR(v_methods[i]);
+        cache_clear();
+        if (spare_responder) {
+                Py_CLEAR(spare_responder->write);
+                Py_CLEAR(spare_responder);
+        }
         Py_CLEAR(base_environ);
         Py_CLEAR(app);
 }

@@ -12,6 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
+/* no CODE_FILE/CODE_LINE/CODE_FUNC of ours: they would always name this
+ * file, and the app's records carry their own */
+#define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
 
 #include "log.h"

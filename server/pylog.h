@@ -17,8 +17,11 @@
  * the app expects); force=True replaces our handler, as the app asked.
  * wsgi.errors becomes a small stream whose output is sent at PRIORITY=3,
  * one entry per line-terminated write() (or flush()): print(..., file=
- * wsgi.errors) is one entry, not one per word.  When stderr is not the
- * journal, Python's logging and wsgi.errors (sys.stderr) are untouched. */
+ * wsgi.errors) is one entry, not one per word; a write without a final
+ * newline waits for the next one (or flush(), or the worker's exit).
+ * All this only when the server's messages go to the journal: when stderr
+ * is not the journal, or --error-logfile names a file, Python's logging
+ * and wsgi.errors (sys.stderr) are untouched. */
 #pragma once
 
 #include "python.h"

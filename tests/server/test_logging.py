@@ -5,6 +5,7 @@ side is tests/integration/test_server_journal.py."""
 import base64
 import os
 import re
+import socket
 import subprocess
 import tempfile
 
@@ -30,7 +31,6 @@ class Split:
     messages stderr."""
 
     def __init__(self, args, app="logapp:app"):
-        import socket
         self.notify = Notify()
         self.out = tempfile.TemporaryFile(mode="w+")
         self.err = tempfile.TemporaryFile(mode="w+")
@@ -52,7 +52,6 @@ class Split:
             raise AssertionError(self.stderr())
 
     def connect(self, timeout=30):
-        import socket
         return socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
 
     def stdout(self):
@@ -68,13 +67,6 @@ class Split:
             self.proc.terminate()
             self.proc.wait(60)
         self.notify.close()
-
-
-def stopped(srv):
-    """Stops srv (its workers flush nothing later: every line is written
-    when it happens, but a stop makes sure the requests are all done)."""
-    srv.stop()
-    return srv
 
 
 # ---- the server's own messages ----
@@ -240,6 +232,19 @@ def test_access_log_file_every_atom(start_server, tmp_path):
     assert head[4:5] + head[9:12] == ["HEAD / HTTP/1.1", "200", "0", "0"]
     assert head[2] == "-" and head[12:14] == ["-", "-"]     # no user, referer, agent
     assert error[4] == "GET /raise HTTP/1.1" and error[9:11] == ["500", "0"]
+
+
+def test_access_log_unix_socket_peer(start_server, tmp_path):
+    """No address on a UNIX socket: h is "-"."""
+    sock, log = str(tmp_path / "s.sock"), tmp_path / "access.log"
+    srv = start_server("logapp:app", ["-b", "unix:" + sock, "--access-logfile", str(log),
+                                      "--access-logformat", "%(h)s %(r)s %(s)s"], activate=False)
+    with socket.socket(socket.AF_UNIX) as s:
+        s.connect(sock)
+        s.sendall(b"GET /u HTTP/1.0\r\n\r\n")
+        assert s.makefile("rb").readline().startswith(b"HTTP/1.0 200")
+    srv.stop()
+    assert log.read_text() == "- GET /u HTTP/1.0 200\n"
 
 
 def test_access_log_file_appends(start_server, tmp_path):

@@ -430,7 +430,7 @@ static void render(Out *o, const Request *r) {
                 }
                 case ATOM_p: {
                         char d[24];
-                        int n = snprintf(d, sizeof d, "<%d>", (int) getpid());
+                        int n = snprintf(d, sizeof d, "<%d>", (int) log_pid());
                         out_raw(o, d, (size_t) n);
                         break;
                 }

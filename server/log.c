@@ -95,6 +95,10 @@ bool log_to_journal(void) {
         return journal;
 }
 
+pid_t log_pid(void) {
+        return cached_pid > 0 ? cached_pid : getpid();
+}
+
 pid_t log_worker_pid(void) {
         return cached_pid != master_pid ? cached_pid : 0;
 }

@@ -37,6 +37,8 @@ bool log_to_journal(void);
 /* This process's pid when it is not the master (a worker), else 0;
  * cached, updated across fork(). */
 pid_t log_worker_pid(void);
+/* getpid(), cached the same way: no system call per request. */
+pid_t log_pid(void);
 
 /* Logs at prio.  Returns -|errno_val| (or -EINVAL when 0), so that
  * "return log_error_errno(r, \"...: %s\", STRERROR(r))" reads naturally. */

@@ -79,6 +79,13 @@ def test_stderr_lines_in_gunicorn_format(start_server):
     assert level == "INFO" and msg == f"Booting worker with pid: {pid}"   # the worker's own pid
 
 
+def test_stale_journal_stream_means_lines(start_server):
+    """$JOURNAL_STREAM naming another stream (inherited, stderr redirected
+    since): stderr is not the journal."""
+    srv = start_server("logapp:app", env={"JOURNAL_STREAM": "1:2"})
+    assert any(m[2].startswith("Booting worker") for m in lines(srv.output()))
+
+
 def test_app_traceback_is_one_error_message(start_server):
     srv = start_server("logapp:app")
     assert get(srv, "/raise?x=1").status == 500

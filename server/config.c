@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "log.h"
 #include "pyconfig.h"
 #include "server-config.h"
 #include "strbuf.h"
@@ -40,6 +41,10 @@ enum {
         OPT_MAX_REQUESTS,
         OPT_MAX_REQUESTS_JITTER,
         OPT_PRELOAD,
+        OPT_LOG_LEVEL,
+        OPT_ERROR_LOGFILE,
+        OPT_ACCESS_LOGFILE,
+        OPT_ACCESS_LOGFORMAT,
 };
 
 static const struct option options[] = {
@@ -60,6 +65,11 @@ static const struct option options[] = {
         { "max-requests-jitter",       required_argument, NULL, OPT_MAX_REQUESTS_JITTER },
         { "preload",                   no_argument,       NULL, OPT_PRELOAD },
         { "check-config",              no_argument,       NULL, OPT_CHECK_CONFIG },
+        { "log-level",                 required_argument, NULL, OPT_LOG_LEVEL },
+        { "error-logfile",             required_argument, NULL, OPT_ERROR_LOGFILE },
+        { "log-file",                  required_argument, NULL, OPT_ERROR_LOGFILE },
+        { "access-logfile",            required_argument, NULL, OPT_ACCESS_LOGFILE },
+        { "access-logformat",          required_argument, NULL, OPT_ACCESS_LOGFORMAT },
         { "config",                    required_argument, NULL, 'c' },
         { "version",                   no_argument,       NULL, 'v' },
         { "help",                      no_argument,       NULL, 'h' },
@@ -98,8 +108,25 @@ static void help(void) {
                "      --max-requests-jitter INT  up to this many more, drawn per worker (default 0)\n"
                "      --preload               import the app in the master before forking\n"
                "      --check-config          import the app and exit (0: it loads)\n"
+               "      --log-level LEVEL       debug, info, warning, error or critical (default info)\n"
+               "      --error-logfile FILE, --log-file FILE\n"
+               "                              the server's messages: '-' is stderr, or the journal\n"
+               "                              when stderr is it (default '-')\n"
+               "      --access-logfile FILE   the access log: '-' is stdout, or the journal when\n"
+               "                              stdout is it (default: none)\n"
+               "      --access-logformat STRING  gunicorn's access log format (default\n"
+               "                              '%%(h)s %%(l)s %%(u)s %%(t)s \"%%(r)s\" %%(s)s %%(b)s \"%%(f)s\" \"%%(a)s\"')\n"
                "  -v, --version               show the version and exit\n"
                "  -h, --help                  show this help and exit\n");
+}
+
+int config_set_log_level(Config *c, const char *what, const char *s) {
+        if (log_parse_level(s, &c->log_level) < 0) {
+                fprintf(stderr, "unitcorn: error: %s: invalid log level '%s' "
+                        "(choose from debug, info, warning, error, critical)\n", what, s);
+                return -EINVAL;
+        }
+        return 0;
 }
 
 static int parse_ull(const char *opt, const char *s, unsigned long long *ret) {
@@ -138,6 +165,7 @@ int config_parse(Config *c, int argc, char **argv) {
                 .limit_request_body = DEFAULT_LIMIT_REQUEST_BODY,
                 .keep_alive = 2,
                 .header_timeout = 30,
+                .log_level = LOG_INFO,
         };
 
         const char *wc = getenv("WEB_CONCURRENCY");
@@ -234,6 +262,21 @@ int config_parse(Config *c, int argc, char **argv) {
                 case OPT_CHECK_CONFIG:
                         c->check_config = true;
                         break;
+                case OPT_LOG_LEVEL:
+                        r = config_set_log_level(c, "--log-level", optarg);
+                        break;
+                case OPT_ERROR_LOGFILE:
+                        free(c->errorlog);
+                        c->errorlog = xstrdup(optarg);
+                        break;
+                case OPT_ACCESS_LOGFILE:
+                        free(c->accesslog);
+                        c->accesslog = xstrdup(optarg);
+                        break;
+                case OPT_ACCESS_LOGFORMAT:
+                        free(c->access_log_format);
+                        c->access_log_format = xstrdup(optarg);
+                        break;
                 case 'v':
                         printf("unitcorn (version %s)\n", UNITCORN_VERSION);
                         return 1;
@@ -285,5 +328,8 @@ void config_done(Config *c) {
         free(c->chdir);
         free(c->app);
         free(c->config_file);
+        free(c->errorlog);
+        free(c->accesslog);
+        free(c->access_log_format);
         *c = (Config) {0};
 }

@@ -31,9 +31,17 @@ typedef struct Config {
         char *app;                      /* MODULE:CALLABLE */
         bool check_config;
         char *config_file;              /* -c, the file that was run; NULL: none */
+        /* logging (log.h, access.h) */
+        int log_level;                  /* --log-level as a syslog priority; more verbose messages are dropped */
+        char *errorlog;                 /* --error-logfile/--log-file: NULL or "-" (stderr, or the journal), or a path */
+        char *accesslog;                /* --access-logfile: NULL (off), "-" (stdout, or the journal), or a path */
+        char *access_log_format;        /* --access-logformat; NULL: gunicorn's default */
 } Config;
 
 /* Parses argv.  Returns 0 to run, 1 when the request was fully answered
  * (--help, --version), or a negative errno after printing the problem. */
 int config_parse(Config *c, int argc, char **argv);
 void config_done(Config *c);
+/* --log-level and loglevel: gunicorn's names; a message naming what
+ * (the option, or the config file's setting) for anything else. */
+int config_set_log_level(Config *c, const char *what, const char *s);

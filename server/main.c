@@ -13,15 +13,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "config.h"
 #include "listen.h"
 #include "log.h"
 #include "master.h"
+#include "pylog.h"
 #include "python.h"
 
 static int check_config(const Config *c) {
         PyObject *app = NULL;
-        if (python_init(c) < 0 || python_load_app(c->app, &app) < 0) {
+        if (python_init(c) < 0 || pylog_setup() < 0 || python_load_app(c->app, &app) < 0) {
                 python_finalize();
                 return EXIT_FAILURE;
         }
@@ -48,6 +50,18 @@ int main(int argc, char *argv[]) {
                 return EXIT_FAILURE;
         }
 
+        /* relative paths are taken after --chdir, as gunicorn does */
+        log_set_level(c.log_level);
+        if (log_open_file(c.errorlog) < 0 || access_setup(c.accesslog, c.access_log_format) < 0) {
+                python_finalize();
+                config_done(&c);
+                return EXIT_FAILURE;
+        }
+        log_debug("Error log: %s; access log: %s.",
+                  c.errorlog && !streq(c.errorlog, "-") ? c.errorlog : log_to_journal() ? "the journal" : "stderr",
+                  !c.accesslog ? "off" : !streq(c.accesslog, "-") ? c.accesslog :
+                  log_fd_is_journal(STDOUT_FILENO) ? "the journal" : "stdout");
+
         if (c.check_config) {
                 r = check_config(&c);
                 config_done(&c);
@@ -67,7 +81,7 @@ int main(int argc, char *argv[]) {
                 config_done(&c);
                 return EXIT_FAILURE;
         }
-        if (python_init(&c) < 0) {
+        if (python_init(&c) < 0 || pylog_setup() < 0) {
                 listeners_close(&ls, true);
                 config_done(&c);
                 return EXIT_FAILURE;
@@ -76,6 +90,7 @@ int main(int argc, char *argv[]) {
         r = master_run(&c, &ls);
 
         python_finalize();
+        access_done();
         listeners_close(&ls, true);
         config_done(&c);
         return r;

@@ -168,9 +168,43 @@ static const char *const hooks[] = {
 };
 
 static const char *const not_implemented[] = {
-        "loglevel", "proc_name", "pidfile", "logfile", "errorlog", "accesslog", "access_log_format",
+        "proc_name", "pidfile",
         NULL
 };
+
+/* loglevel, errorlog, accesslog, access_log_format (None: the default) */
+static int apply_logging(Config *c, PyObject *ns) {
+        struct {
+                const char *name;
+                char **s;
+        } strs[] = {
+                { "errorlog",          &c->errorlog },
+                { "accesslog",         &c->accesslog },
+                { "access_log_format", &c->access_log_format },
+        };
+        PyObject *v;          /* borrowed */
+        for (size_t i = 0; i < ELEMENTSOF(strs); i++)
+                if ((v = PyDict_GetItemString(ns, strs[i].name)) && v != Py_None) {
+                        char *s;
+                        if (get_str(v, strs[i].name, &s) < 0)
+                                return -EINVAL;
+                        free(*strs[i].s);
+                        *strs[i].s = s;
+                }
+        if ((v = PyDict_GetItemString(ns, "loglevel")) && v != Py_None) {
+                _cleanup_free_ char *s = NULL, *what = NULL;
+                if (get_str(v, "loglevel", &s) < 0)
+                        return -EINVAL;
+                what = xasprintf("%s: setting 'loglevel'", config_path);
+                if (config_set_log_level(c, what, s) < 0)
+                        return -EINVAL;
+        }
+        /* not a gunicorn setting (the deployment config has it) */
+        if ((v = PyDict_GetItemString(ns, "logfile")) && v != Py_None)
+                log_notice("%s: 'logfile' is not a gunicorn setting (gunicorn ignores it too; "
+                           "'errorlog' is the error log); ignored.", config_path);
+        return 0;
+}
 
 int pyconfig_load(Config *c, const char *path, const char *app) {
         config_path = path;
@@ -270,6 +304,8 @@ int pyconfig_load(Config *c, const char *path, const char *app) {
                         log_notice("%s: threads = %u is ignored: unitcorn has no threaded workers yet "
                                    "(one request at a time per worker).", path, t);
         }
+        if (apply_logging(c, ns) < 0)
+                return -EINVAL;
         for (size_t i = 0; not_implemented[i]; i++)
                 if ((v = PyDict_GetItemString(ns, not_implemented[i])) && v != Py_None)
                         log_notice("%s: setting '%s' is accepted but not implemented yet; ignored.",

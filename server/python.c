@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "pylog.h"
 #include "python.h"
 #include "server-config.h"
 #include "strbuf.h"
@@ -69,17 +70,8 @@ fail:
 }
 
 void python_print_exception(void) {
-        PyObject *type, *value, *tb;
-        PyErr_Fetch(&type, &value, &tb);
-        if (!type)
-                return;
-        PyErr_NormalizeException(&type, &value, &tb);
-        if (tb && value)
-                PyException_SetTraceback(value, tb);
-        PyErr_Display(type, value, tb);
-        Py_XDECREF(type);
-        Py_XDECREF(value);
-        Py_XDECREF(tb);
+        /* one message (one journal entry), at error priority */
+        pylog_exception(LOG_ERR, NULL);
 }
 
 static bool is_identifier(const char *s, size_t n) {

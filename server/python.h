@@ -35,8 +35,8 @@ void python_after_fork_parent(void);
 void python_after_fork_child(void);
 void python_finalize(void);
 
-/* Prints the pending exception with its traceback on sys.stderr and clears
- * it, without PyErr_Print()'s exit-on-SystemExit. */
+/* Logs the pending exception with its traceback (pylog.c: one message at
+ * error priority) and clears it, without PyErr_Print()'s exit-on-SystemExit. */
 void python_print_exception(void);
 
 static inline void py_decrefp(PyObject **o) {

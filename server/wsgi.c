@@ -7,8 +7,10 @@
 #include <strings.h>
 #include <sys/un.h>
 
+#include "access.h"
 #include "input.h"
 #include "log.h"
+#include "pylog.h"
 #include "wsgi.h"
 
 /* Queued body bytes beyond which a streaming response is pushed out to the
@@ -762,9 +764,8 @@ fail:
 /* ---- the call ---- */
 
 static void log_app_error(const HttpRequest *req, const char *what) {
-        log_error("Error handling request %s %.*s: %s", llhttp_method_name(req->method),
-                  (int) MIN(req->target_len, 200), http_req_str(req, 0), what);
-        python_print_exception();
+        /* with the traceback, one message (pylog.c) */
+        pylog_request_error(req, what);
 }
 
 /* After an error in the app: a 500 if nothing was committed yet, else the
@@ -892,9 +893,24 @@ static bool call_app(Response *resp, PyObject *environ, PyObject *responder) {
         return ok ? response_finish(resp) : respond_error(resp);
 }
 
+/* The access log's entry (access.c): a response whose head did not go out
+ * was (or would have been) a 500. */
+static void log_access(const Response *resp, PyObject *environ, uint64_t start) {
+        int status = 500;
+        if (resp->head_sent) {
+                const unsigned char *s = PyUnicode_1BYTE_DATA(resp->status);
+                status = (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
+        }
+        access_log(&(AccessEntry) {
+                .req = resp->req, .peer = resp->wc->peer, .status = status, .sent = resp->sent,
+                .start_usec = start, .environ = environ, .headers = resp->headers,
+        });
+}
+
 bool wsgi_handle(const HttpRequest *req, const WsgiConn *wc) {
         Response resp = { .req = req, .wc = wc, .content_length = -1 };
         bool keep = false;
+        uint64_t start = access_enabled() ? access_now_usec() : 0;
 
         PyObject *environ = environ_new(req, wc);
         if (!environ) {
@@ -909,6 +925,8 @@ bool wsgi_handle(const HttpRequest *req, const WsgiConn *wc) {
         }
 
         keep = call_app(&resp, environ, (PyObject *) responder);
+        if (access_enabled())
+                log_access(&resp, environ, start);
 
         responder_put(responder);        /* the app may have kept it */
         Py_DECREF(environ);
@@ -937,7 +955,7 @@ int wsgi_init(PyObject *application, const Config *c) {
         for (unsigned ch = 0; ch < 256; ch++)
                 tchar[ch] = http_is_tchar((unsigned char) ch);
 
-        PyObject *errors = PySys_GetObject("stderr");      /* borrowed */
+        PyObject *errors = pylog_wsgi_errors();            /* borrowed: the journal's stream, or sys.stderr */
         /* wsgi.input_terminated: the whole body is read before the app
          * runs, so wsgi.input ends where the body does, chunked or not. */
         constants = Py_BuildValue("{s(ii)sssOsOsOsOsOss}",

@@ -8,8 +8,9 @@
  * A status or header the app should not have produced (CR, LF, NUL, a
  * non-token name) becomes a 500; never a word of it reaches the wire.
  *
- * Not done yet: wsgi.file_wrapper, threads,
- * access logging. */
+ * Each request ends with its access log entry (access.h), when that is on.
+ *
+ * Not done yet: wsgi.file_wrapper, threads. */
 #pragma once
 
 #include <stdbool.h>

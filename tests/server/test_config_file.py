@@ -43,20 +43,27 @@ def wait_status(server, prefix, timeout=START_TIMEOUT):
 
 def test_real_deployment_config(start_server, tmp_path):
     """The issue's config, on a free port: binds from the file, serves, and
-    says what it does with gevent and the settings it does not implement."""
+    says what it does with gevent and the settings it does not implement;
+    its errorlog (relative: after --chdir) gets the messages at debug level."""
     port = free_port()
     with open(os.path.join(CONFIGS, "deployment.py")) as f:
         text = f.read().replace("127.0.0.1:5000", f"127.0.0.1:{port}")
     conf = write(tmp_path, text)
-    s = start_server("hello:app", args=("-c", conf), activate=False)
+    s = start_server("hello:app", args=("-c", conf, "--chdir", str(tmp_path), "--pythonpath", APPS),
+                     activate=False)
     s.port = port
     r = request(s, KEEP_ALIVE_GET)
     assert r.status == 200
     assert r.header("Connection") != "close"      # keepalive = 75: kept alive
     out = s.output()
+    # said while the file is read, before errorlog applies: on stderr
     assert "worker_class 'gevent'" in out
-    for name in ("pidfile", "loglevel", "logfile", "errorlog", "proc_name"):
+    for name in ("pidfile", "logfile", "proc_name"):
         assert f"'{name}'" in out, name
+    errors = (tmp_path / "error.log").read_text()
+    assert "[DEBUG] Error log: ./error.log" in errors
+    assert "[INFO] Booting worker with pid:" in errors
+    assert "Booting worker" not in out
 
 
 def test_command_line_overrides_file(start_server, tmp_path):

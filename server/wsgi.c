@@ -530,7 +530,7 @@ static PyObject *environ_new(const HttpRequest *req, const WsgiConn *wc) {
             set_item(environ, k_SERVER_PROTOCOL, Py_NewRef(req->minor ? v_http11 : v_http10)) < 0 ||
             add_address(environ, k_REMOTE_ADDR, k_REMOTE_PORT, wc->peer) < 0 ||
             add_server(environ, req, wc) < 0 ||
-            set_item(environ, k_wsgi_input, input_new(req->body.s, req->body.len)) < 0)
+            set_item(environ, k_wsgi_input, input_from_request(req)) < 0)
                 goto fail;
         for (size_t i = 0; i < req->n_headers; i++)
                 if (add_header(environ, req, &req->headers[i]) < 0)

@@ -7,6 +7,7 @@
 #include <strings.h>
 #include <sys/un.h>
 
+#include "filewrap.h"
 #include "input.h"
 #include "log.h"
 #include "wsgi.h"
@@ -608,6 +609,37 @@ static bool iterate(Response *resp, PyObject *result) {
         return true;
 }
 
+/* wsgi.file_wrapper over a regular file, before anything of the body went
+ * out: the head (with a Content-Length from the file's size when the app
+ * gave none), then the file range, queued for sendfile(2) (output.c).  The
+ * queue holds its own descriptor, so close() may come before the bytes
+ * leave.  With the app's Content-Length exactly that many bytes are sent;
+ * a file shorter than that ends the connection (response_finish()).
+ * Returns false when result is anything else: iterate it. */
+static bool send_file(Response *resp, PyObject *result) {
+        int fd;
+        off_t offset, size;
+        if (!resp->status || resp->bad || resp->head_sent || !filewrap_file(result, &fd, &offset, &size))
+                return false;
+        unsigned long long left = size > offset ? (unsigned long long) (size - offset) : 0;
+        if (resp->content_length < 0)
+                response_send_head(resp, (long long) MIN(left, (unsigned long long) LLONG_MAX));
+        else {
+                /* known short already: say so in the head too */
+                if (left < (unsigned long long) resp->content_length)
+                        resp->close = true;
+                response_send_head(resp, -1);
+                left = MIN(left, (unsigned long long) resp->content_length);
+        }
+        if (resp->no_body) {
+                close(fd);
+                return true;
+        }
+        out_add_file(resp->wc->out, fd, offset, (size_t) left);
+        resp->sent = left;
+        return true;
+}
+
 /* PEP 3333: "If the iterable returned by the application has a close()
  * method, the server or gateway must call that method upon completion of
  * the current request, whether the request was completed normally, or
@@ -665,7 +697,7 @@ static bool call_app(Response *resp, PyObject *environ, PyObject *responder) {
                 log_app_error(resp->req, "the application raised");
                 return respond_error(resp);
         }
-        bool ok = iterate(resp, result);
+        bool ok = send_file(resp, result) || iterate(resp, result);
         ok = close_iterable(resp->req, result) && ok;
         Py_DECREF(result);
         return ok ? response_finish(resp) : respond_error(resp);
@@ -699,7 +731,7 @@ bool wsgi_handle(const HttpRequest *req, const WsgiConn *wc) {
 }
 
 int wsgi_init(PyObject *application, const Config *c) {
-        if (PyType_Ready(&responder_type) < 0 || input_type_ready() < 0)
+        if (PyType_Ready(&responder_type) < 0 || input_type_ready() < 0 || filewrap_type_ready() < 0)
                 goto fail;
 #define INTERN_KEY(k) if (!(k_##k = PyUnicode_InternFromString(#k))) goto fail;
         ENVIRON_KEYS(INTERN_KEY)
@@ -713,7 +745,7 @@ int wsgi_init(PyObject *application, const Config *c) {
         PyObject *errors = PySys_GetObject("stderr");      /* borrowed */
         /* wsgi.input_terminated: the whole body is read before the app
          * runs, so wsgi.input ends where the body does, chunked or not. */
-        base_environ = Py_BuildValue("{s(ii)sssOsOsOsOsOss}",
+        base_environ = Py_BuildValue("{s(ii)sssOsOsOsOsOsOss}",
                                      "wsgi.version", 1, 0,
                                      "wsgi.url_scheme", "http",
                                      "wsgi.errors", errors ? errors : Py_None,
@@ -721,6 +753,7 @@ int wsgi_init(PyObject *application, const Config *c) {
                                      "wsgi.multiprocess", c->workers > 1 ? Py_True : Py_False,
                                      "wsgi.run_once", Py_False,
                                      "wsgi.input_terminated", Py_True,
+                                     "wsgi.file_wrapper", filewrap_type(),
                                      "SCRIPT_NAME", "");
         if (!base_environ)
                 goto fail;

@@ -8,7 +8,9 @@
  * A status or header the app should not have produced (CR, LF, NUL, a
  * non-token name) becomes a 500; never a word of it reaches the wire.
  *
- * Not done yet: wsgi.file_wrapper, threads,
+ * wsgi.file_wrapper over a regular file goes out with sendfile(2).
+ *
+ * Not done yet: threads,
  * access logging. */
 #pragma once
 

@@ -183,7 +183,12 @@ def test_spool_default_dir_is_var_tmp(start_server):
     env = {"TMPDIR": ""}
     srv = start_server("upload:app", env=env)
     big = json.loads(post(srv, "/spool", b"b" * 100000, [30000]).body)
-    assert big["links"] and all(l.startswith("/var/tmp/#") for l in big["links"]), big
+    assert big["links"], big
+    if all(l.startswith("/memfd:") for l in big["links"]):
+        # a /var/tmp without O_TMPFILE (overlayfs before Linux 6.6): the fallback, said
+        assert "Failed to create a file for a request body in '/var/tmp'" in srv.output()
+    else:
+        assert all(l.startswith("/var/tmp/#") for l in big["links"]), big
 
 
 def test_spool_falls_back_to_memfd(start_server, tmp_path):
@@ -260,10 +265,15 @@ RSS_BOUND = 16 * MiB
 
 
 @pytest.mark.parametrize("framing", ["length", "chunked"])
-def test_large_upload_memory_flat(upload_server, tmp_path, framing):
+def test_large_upload_memory_flat(start_server, tmp_path, framing):
     """A large upload (sendfile from a sparse file, in a thread): the app
     reads and hashes every byte, and the worker's peak RSS (VmHWM) grows by
     less than RSS_BOUND."""
+    # In the sanitizer build, ASan keeps freed memory in a quarantine of
+    # 256 MiB by default (the app's 1 MiB reads fill it): a small one, so
+    # that what is measured is the server's.
+    asan = os.environ.get("ASAN_OPTIONS", "")
+    upload_server = start_server("upload:app", env={"ASAN_OPTIONS": asan + ":quarantine_size_mb=4"})
     pid = int(get_json(upload_server, "/pid"))
     # warm up: the spool and hashing paths once, so that their one-time
     # allocations are not counted

@@ -227,6 +227,39 @@ def test_validator(start_server, files):
     assert closed(srv) == "1/1"
 
 
+def test_closed_after_an_error(srv, files):
+    path, data = files["small"]
+    r = fetch(srv, f"/?path={path}&nostart=1")
+    assert r.status == 500
+    assert "the application yielded data before calling start_response()" in srv.output()
+    assert closed(srv) == "1/1"
+
+
+def test_file_truncated_while_sent(srv, tmp_path):
+    """A file that shrinks while a slow client reads it: the connection
+    ends early (the framing is broken), and the log says so."""
+    path = tmp_path / "shrinks"
+    size = 64 * MiB
+    with open(path, "wb") as f:
+        f.truncate(size)
+    slow = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    slow.settimeout(30)
+    slow.connect(("127.0.0.1", srv.port))
+    with slow:
+        slow.sendall(req(f"/?path={path}"))
+        got = slow.recv(1000)
+        assert got.startswith(b"HTTP/1.1 200 OK\r\n")
+        assert b"Content-Length: %d\r\n" % size in got
+        os.truncate(path, 1000)
+        while chunk := slow.recv(65536):
+            got += chunk
+    assert len(got.partition(b"\r\n\r\n")[2]) < size
+    assert "A file sent as a response body ended" in srv.output()
+    # and the worker goes on
+    assert fetch(srv, "/?bytesio=10").body == pattern(10)
+
+
 def test_bad_blksize(srv):
     r = fetch(srv, "/?bytesio=10&blksize=0")
     assert r.status == 500

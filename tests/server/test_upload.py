@@ -163,6 +163,34 @@ def test_keep_alive_and_pipelining_with_spooled_bodies(body_server):
             assert r.body == b
 
 
+def test_expect_100_continue(body_server):
+    body = os.urandom(THRESHOLD * 3)
+    with body_server.connect() as s:
+        s.sendall(b"POST /readn/5000 HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                  b"Content-Length: %d\r\n\r\n" % len(body))
+        f = s.makefile("rb")
+        assert f.readline() == b"HTTP/1.1 100 Continue\r\n"
+        assert f.readline() == b"\r\n"
+        s.sendall(body)
+        assert read_response(f).body == body
+
+
+def test_input_kept_past_its_request(upload_server):
+    """An app that keeps wsgi.input reads its own body later, even after
+    the server closed its spool and the connection moved on."""
+    body = os.urandom(500000)
+    with upload_server.connect() as s:
+        f = s.makefile("rb")
+        s.sendall(b"POST /keep HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+        assert read_response(f).body == body[:10]
+        other = os.urandom(300000)
+        s.sendall(b"POST /hash/7 HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(other) + other)
+        assert json.loads(read_response(f).body)["length"] == len(other)
+        s.sendall(b"GET /kept HTTP/1.1\r\nHost: x\r\n\r\n")
+        got = json.loads(read_response(f).body)
+    assert got == {"sha256": hashlib.sha256(body[10:]).hexdigest(), "length": len(body) - 10}
+
+
 # ---- the spool file ----
 
 def test_spool_in_tmpdir(start_server, tmp_path):

@@ -10,6 +10,7 @@ to return:
   noclose=1     over an object with read() only (no close())
   write=1       the app calls write(b"w") first (the head is out: iterate)
   status=S      that status
+  nostart=1     returns the wrapper without calling start_response (a 500)
 /closed          how many wrapped file objects were closed, of how many made
 /pid             the worker's pid
 """
@@ -66,6 +67,8 @@ def raw(environ, start_response):
         f = ReadOnly(pattern(int(q["noclose"])))
     if hasattr(f, "closed"):
         made.append(f)
+    if "nostart" in q:
+        return environ["wsgi.file_wrapper"](f)
     headers = [("Content-Type", "application/octet-stream")]
     if "cl" in q:
         headers.append(("Content-Length", q["cl"]))

@@ -8,6 +8,8 @@ Routes:
                        that are not ordinary paths point (O_TMPFILE: "DIR/#ino
                        (deleted)", memfd: "/memfd:unitcorn-body (deleted)")
   /fds                 how many descriptors the worker has open
+  /keep                keeps wsgi.input (read 10 bytes of it) for /kept
+  /kept                the rest of the kept wsgi.input: its sha256 and length
 """
 import hashlib
 import json
@@ -28,10 +30,19 @@ def spool_links():
     return links
 
 
+kept = []
+
+
 def app(environ, start_response):
     path = environ["PATH_INFO"]
     stream = environ["wsgi.input"]
-    if path == "/pid":
+    if path == "/keep":
+        kept.append(stream)
+        body = stream.read(10)
+    elif path == "/kept":
+        rest = kept.pop().read()
+        body = json.dumps({"sha256": hashlib.sha256(rest).hexdigest(), "length": len(rest)}).encode()
+    elif path == "/pid":
         body = str(os.getpid()).encode()
     elif path == "/fds":
         body = str(len(os.listdir("/proc/self/fd"))).encode()

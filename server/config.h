@@ -8,8 +8,9 @@
 
 #include <stdbool.h>
 
-/* --limit-request-body's default: 100 MiB (bodies are held in memory). */
-#define DEFAULT_LIMIT_REQUEST_BODY (100ULL * 1024 * 1024)
+/* --limit-request-body's default: none, as gunicorn (large bodies are
+ * spooled to disk, not held in memory: server/README.md). */
+#define DEFAULT_LIMIT_REQUEST_BODY 0ULL
 
 typedef struct Config {
         char **binds;                   /* -b, in order; empty: $PORT or 127.0.0.1:8000 */

@@ -5,8 +5,10 @@
 #include <strings.h>
 #include <sys/types.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "http.h"
+#include "spool.h"
 
 /* gunicorn's hard ceilings (gunicorn/http/message.py). */
 #define MAX_REQUEST_LINE 8190
@@ -15,6 +17,17 @@
  * RFC; we ignore extensions, so a long one is only a way to hold a
  * connection. */
 #define MAX_CHUNK_LINE 4096
+/* A body larger than this goes to a spool file instead of the heap.  The
+ * body of every connection still reading one is held at once (a request
+ * runs only once its body is complete), so this bounds a worker's memory
+ * per such connection; 64 KiB keeps common form posts and JSON payloads on
+ * the old in-memory path (no system call of its own), while for anything
+ * larger one open() and a write per 64 KiB are noise beside receiving it.
+ * nginx's client_body_buffer_size (8-16 KiB) plays the same part. */
+#define SPOOL_THRESHOLD (64 * 1024)
+/* Spooled bodies are written in pieces of about this size, not one write
+ * per read from the socket. */
+#define SPOOL_WRITE_BUFFER (64 * 1024)
 
 bool http_is_tchar(unsigned char c) {
         static const char extra[] = "!#$%&'*+-.^_`|~";
@@ -33,11 +46,20 @@ static int fail(HttpParser *hp, int status) {
         return HPE_USER;
 }
 
+static void spool_close(HttpRequest *r) {
+        if (r->spool_fd >= 0) {
+                close(r->spool_fd);
+                r->spool_fd = -1;
+        }
+}
+
 static int on_message_begin(llhttp_t *p) {
         HttpParser *hp = hp_of(p);
         HttpRequest *r = &hp->req;
         r->arena.len = 0;
         r->body.len = 0;
+        r->body_size = 0;
+        spool_close(r);
         r->target_len = 0;
         r->n_headers = 0;
         r->keep_alive = r->expect_continue = r->upgrade = r->headers_done = r->chunked = false;
@@ -254,13 +276,41 @@ static int on_headers_complete(llhttp_t *p) {
         return 0;
 }
 
+/* The body, de-chunked, as it arrives: in memory while it is small, then
+ * to the spool file (see SPOOL_THRESHOLD), with req.body as the buffer of
+ * what is not written yet.  A spool that fails (no space left...) is a
+ * 500: the client did nothing wrong. */
 static int on_body(llhttp_t *p, const char *at, size_t len) {
-        sb_addn(&hp_of(p)->req.body, at, len);
-        return 0;
+        HttpParser *hp = hp_of(p);
+        HttpRequest *r = &hp->req;
+        r->body_size += len;
+        if (r->spool_fd < 0) {
+                if (r->body_size <= SPOOL_THRESHOLD) {
+                        sb_addn(&r->body, at, len);
+                        return 0;
+                }
+                r->spool_fd = spool_open();
+                if (r->spool_fd < 0)
+                        return fail(hp, 500);
+        }
+        if (r->body.len + len < SPOOL_WRITE_BUFFER) {
+                sb_addn(&r->body, at, len);
+                return 0;
+        }
+        int e = spool_write(r->spool_fd, r->body.s, r->body.len, at, len);
+        r->body.len = 0;
+        return e < 0 ? fail(hp, 500) : 0;
 }
 
 static int on_message_complete(llhttp_t *p) {
         HttpParser *hp = hp_of(p);
+        HttpRequest *r = &hp->req;
+        if (r->spool_fd >= 0 && r->body.len > 0) {
+                int e = spool_write(r->spool_fd, r->body.s, r->body.len, NULL, 0);
+                r->body.len = 0;
+                if (e < 0)
+                        return fail(hp, 500);
+        }
         hp->in_request = false;
         hp->req.n_headers = hp->n_head_fields;          /* drop trailer fields */
         hp->req.keep_alive = llhttp_should_keep_alive(p);
@@ -291,7 +341,7 @@ static const llhttp_settings_t settings = {
 };
 
 void http_parser_init(HttpParser *hp, const HttpLimits *limits) {
-        *hp = (HttpParser) { .limits = *limits };
+        *hp = (HttpParser) { .limits = *limits, .req.spool_fd = -1 };
         /* gunicorn's clamping: 0 or too large means its hard ceiling. */
         if (hp->limits.request_line == 0 || hp->limits.request_line > MAX_REQUEST_LINE)
                 hp->limits.request_line = MAX_REQUEST_LINE;
@@ -305,6 +355,7 @@ void http_parser_init(HttpParser *hp, const HttpLimits *limits) {
 void http_parser_done(HttpParser *hp) {
         sb_done(&hp->req.arena);
         sb_done(&hp->req.body);
+        spool_close(&hp->req);
         free(hp->req.headers);
         hp->req.headers = NULL;
 }
@@ -563,6 +614,9 @@ int http_parser_feed(HttpParser *hp, const char *data, size_t len, size_t *ret_c
 }
 
 void http_parser_next(HttpParser *hp) {
+        /* the request is answered: its spool's disk space goes now, not
+         * when (if ever) the next request begins */
+        spool_close(&hp->req);
         if (llhttp_get_errno(&hp->parser) == HPE_PAUSED)
                 llhttp_resume(&hp->parser);
 }

@@ -18,8 +18,10 @@
  * 9112 §6.1, §6.3): a final "chunked" exactly once, else 400; another coding
  * before it, 501 (we decode none); on HTTP/1.0 or with Content-Length, 400.
  * Trailer fields are checked and counted against the header limits, then
- * dropped (WSGI has no place for them).  The body is kept in memory, up to
- * limits.body (413).
+ * dropped (WSGI has no place for them).  The body (up to limits.body, else
+ * 413) is kept in memory up to SPOOL_THRESHOLD bytes; past that it goes to
+ * a spool file (spool.h) as it arrives, in writes of about
+ * SPOOL_WRITE_BUFFER bytes, so a worker's memory does not grow with a body.
  *
  * Timeouts are the caller's (worker.c): http_parser_in_request() tells
  * whether a request has begun. */
@@ -50,7 +52,11 @@ typedef struct HttpRequest {
         size_t target_len;               /* the target is arena[0 .. target_len) */
         HttpHeader *headers;
         size_t n_headers, cap_headers;
-        StrBuf body;                     /* de-chunked when chunked */
+        StrBuf body;                     /* de-chunked when chunked: the whole body when
+                                          * spool_fd < 0, else bytes not yet written to it */
+        int spool_fd;                    /* the body's spool file, or -1; the parser's (closed
+                                          * by http_parser_next()): dup() to keep it */
+        uint64_t body_size;              /* body bytes so far, in memory or spooled */
         uint8_t method;                  /* llhttp_method_t */
         uint8_t major, minor;
         bool keep_alive;

@@ -4,15 +4,23 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include "log.h"
 #include "output.h"
 #include "strbuf.h"
 
 /* Segments per writev(); the kernel's limit is IOV_MAX (1024). */
 #define OUT_IOV_MAX 64
+/* Bytes per sendfile(2) call (the kernel's own cap is about 2 GiB). */
+#define OUT_SENDFILE_MAX (1 << 30)
 
 static void seg_release(OutSeg *s) {
-        if (s->release)
+        if (s->file)
+                close(s->fd);
+        else if (s->release)
                 s->release(s->owner);
         else
                 free(s->owner);
@@ -52,13 +60,46 @@ void out_add_ref(OutQueue *q, const char *p, size_t len, void *owner, OutRelease
         out_push(q, (OutSeg) { .p = p, .len = len, .owner = owner, .release = release });
 }
 
+void out_add_file(OutQueue *q, int fd, off_t off, size_t len) {
+        out_push(q, (OutSeg) { .len = len, .file = true, .fd = fd, .off = off });
+}
+
+/* One sendfile(2) of the first segment, a file range (the caller moves
+ * s->off on, as it moves p on for the others). */
+static ssize_t send_file(const OutSeg *s, int fd) {
+        off_t off = s->off;
+        ssize_t w = sendfile(fd, s->fd, &off, MIN(s->len, (size_t) OUT_SENDFILE_MAX));
+        if (w == 0) {
+                log_warning("A file sent as a response body ended %zu bytes early (changed while sent?), closing the connection.",
+                            s->len);
+                errno = ENODATA;
+                return -1;
+        }
+        return w;
+}
+
+/* One writev(2) of the memory segments up to the next file range, if any:
+ * with MSG_MORE when one follows. */
+static ssize_t send_memory(OutQueue *q, int fd) {
+        struct iovec iov[OUT_IOV_MAX];
+        size_t k = 0;
+        bool more = false;
+        for (size_t i = q->first; i < q->n && k < OUT_IOV_MAX; i++, k++) {
+                if (q->segs[i].file) {
+                        more = true;
+                        break;
+                }
+                iov[k] = (struct iovec) { .iov_base = (void *) q->segs[i].p, .iov_len = q->segs[i].len };
+        }
+        if (!more)
+                return writev(fd, iov, (int) k);
+        struct msghdr m = { .msg_iov = iov, .msg_iovlen = k };
+        return sendmsg(fd, &m, MSG_MORE);
+}
+
 int out_flush(OutQueue *q, int fd) {
         while (q->first < q->n) {
-                struct iovec iov[OUT_IOV_MAX];
-                size_t k = 0;
-                for (size_t i = q->first; i < q->n && k < OUT_IOV_MAX; i++, k++)
-                        iov[k] = (struct iovec) { .iov_base = (void *) q->segs[i].p, .iov_len = q->segs[i].len };
-                ssize_t w = writev(fd, iov, (int) k);
+                ssize_t w = q->segs[q->first].file ? send_file(&q->segs[q->first], fd) : send_memory(q, fd);
                 if (w < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -71,7 +112,10 @@ int out_flush(OutQueue *q, int fd) {
                 while (left > 0) {
                         OutSeg *s = &q->segs[q->first];
                         if (left < s->len) {
-                                s->p += left;
+                                if (s->file)
+                                        s->off += (off_t) left;
+                                else
+                                        s->p += left;
                                 s->len -= left;
                                 break;
                         }

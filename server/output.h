@@ -5,11 +5,17 @@
  * static, or borrows memory kept alive by an owner released once the bytes
  * are on the wire (a Python bytes object: no copy of response bodies).
  * Python-agnostic: owners are released through a callback.
- * Not here: sendfile(2) segments (wsgi.file_wrapper comes later). */
+ *
+ * A segment may also be a range of a file (wsgi.file_wrapper), sent with
+ * sendfile(2) from a descriptor the queue owns: the file goes out from the
+ * worker's loop like any other output, so a slow client holds a
+ * connection, not the worker.  The bytes before it are sent with MSG_MORE,
+ * so that a response head and the start of its file share packets. */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <sys/uio.h>
 
 typedef void (*OutRelease)(void *owner);
@@ -19,6 +25,9 @@ typedef struct OutSeg {
         size_t len;
         void *owner;             /* freed with release, or free() if release is NULL */
         OutRelease release;
+        bool file;               /* a file range: len bytes of fd from off, not p */
+        int fd;
+        off_t off;
 } OutSeg;
 
 typedef struct OutQueue {
@@ -33,6 +42,9 @@ void out_add_copy(OutQueue *q, const char *p, size_t len);
 void out_add_take(OutQueue *q, char *p, size_t len);
 /* Borrows p, kept alive by owner until sent; release(owner) then. */
 void out_add_ref(OutQueue *q, const char *p, size_t len, void *owner, OutRelease release);
+/* len bytes of the file fd from offset off; takes fd (closed once sent or
+ * dropped).  A file that turns out shorter fails the flush (-ENODATA). */
+void out_add_file(OutQueue *q, int fd, off_t off, size_t len);
 
 /* Writes what it can without blocking.  Returns 1 when everything went out,
  * 0 when the socket is full (try again when writable), -errno on error. */

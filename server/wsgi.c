@@ -8,6 +8,7 @@
 #include <sys/un.h>
 
 #include "access.h"
+#include "filewrap.h"
 #include "input.h"
 #include "log.h"
 #include "pylog.h"
@@ -750,7 +751,7 @@ static PyObject *environ_new(const HttpRequest *req, const WsgiConn *wc) {
             set_item(environ, k_SERVER_PROTOCOL, Py_NewRef(req->minor ? v_http11 : v_http10)) < 0 ||
             add_address(environ, k_REMOTE_ADDR, k_REMOTE_PORT, wc->peer, &remote_cache) < 0 ||
             add_server(environ, req, wc) < 0 ||
-            set_item(environ, k_wsgi_input, input_new(req->body.s, req->body.len)) < 0)
+            set_item(environ, k_wsgi_input, input_from_request(req)) < 0)
                 goto fail;
         for (size_t i = 0; i < req->n_headers; i++)
                 if (add_header(environ, req, &req->headers[i]) < 0)
@@ -827,6 +828,37 @@ static bool iterate(Response *resp, PyObject *result) {
         return true;
 }
 
+/* wsgi.file_wrapper over a regular file, before anything of the body went
+ * out: the head (with a Content-Length from the file's size when the app
+ * gave none), then the file range, queued for sendfile(2) (output.c).  The
+ * queue holds its own descriptor, so close() may come before the bytes
+ * leave.  With the app's Content-Length exactly that many bytes are sent;
+ * a file shorter than that ends the connection (response_finish()).
+ * Returns false when result is anything else: iterate it. */
+static bool send_file(Response *resp, PyObject *result) {
+        int fd;
+        off_t offset, size;
+        if (!resp->status || resp->bad || resp->head_sent || !filewrap_file(result, &fd, &offset, &size))
+                return false;
+        unsigned long long left = size > offset ? (unsigned long long) (size - offset) : 0;
+        if (resp->content_length < 0)
+                response_send_head(resp, (long long) MIN(left, (unsigned long long) LLONG_MAX));
+        else {
+                /* known short already: say so in the head too */
+                if (left < (unsigned long long) resp->content_length)
+                        resp->close = true;
+                response_send_head(resp, -1);
+                left = MIN(left, (unsigned long long) resp->content_length);
+        }
+        if (resp->no_body) {
+                close(fd);
+                return true;
+        }
+        out_add_file(resp->wc->out, fd, offset, (size_t) left);
+        resp->sent = left;
+        return true;
+}
+
 /* PEP 3333: "If the iterable returned by the application has a close()
  * method, the server or gateway must call that method upon completion of
  * the current request, whether the request was completed normally, or
@@ -887,7 +919,7 @@ static bool call_app(Response *resp, PyObject *environ, PyObject *responder) {
                 log_app_error(resp->req, "the application raised");
                 return respond_error(resp);
         }
-        bool ok = iterate(resp, result);
+        bool ok = send_file(resp, result) || iterate(resp, result);
         ok = close_iterable(resp->req, result) && ok;
         Py_DECREF(result);
         return ok ? response_finish(resp) : respond_error(resp);
@@ -937,7 +969,7 @@ bool wsgi_handle(const HttpRequest *req, const WsgiConn *wc) {
 
 int wsgi_init(PyObject *application, const Config *c) {
         _cleanup_pyobj_ PyObject *constants = NULL;
-        if (PyType_Ready(&responder_type) < 0 || input_type_ready() < 0)
+        if (PyType_Ready(&responder_type) < 0 || input_type_ready() < 0 || filewrap_type_ready() < 0)
                 goto fail;
 #define INTERN_KEY(k) if (!(k_##k = PyUnicode_InternFromString(#k))) goto fail;
         ENVIRON_KEYS(INTERN_KEY)
@@ -958,7 +990,7 @@ int wsgi_init(PyObject *application, const Config *c) {
         PyObject *errors = pylog_wsgi_errors();            /* borrowed: the journal's stream, or sys.stderr */
         /* wsgi.input_terminated: the whole body is read before the app
          * runs, so wsgi.input ends where the body does, chunked or not. */
-        constants = Py_BuildValue("{s(ii)sssOsOsOsOsOss}",
+        constants = Py_BuildValue("{s(ii)sssOsOsOsOsOsOss}",
                                      "wsgi.version", 1, 0,
                                      "wsgi.url_scheme", "http",
                                      "wsgi.errors", errors ? errors : Py_None,
@@ -966,6 +998,7 @@ int wsgi_init(PyObject *application, const Config *c) {
                                      "wsgi.multiprocess", c->workers > 1 ? Py_True : Py_False,
                                      "wsgi.run_once", Py_False,
                                      "wsgi.input_terminated", Py_True,
+                                     "wsgi.file_wrapper", filewrap_type(),
                                      "SCRIPT_NAME", "");
         /* Each request's environ is a copy of this one (PyDict_Copy clones
          * the table in one go), so it is sized for the request's header

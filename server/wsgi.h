@@ -9,8 +9,9 @@
  * non-token name) becomes a 500; never a word of it reaches the wire.
  *
  * Each request ends with its access log entry (access.h), when that is on.
+ * wsgi.file_wrapper over a regular file goes out with sendfile(2).
  *
- * Not done yet: wsgi.file_wrapper, threads. */
+ * Not done yet: threads. */
 #pragma once
 
 #include <stdbool.h>

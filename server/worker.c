@@ -48,6 +48,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "hooks.h"
 #include "http.h"
 #include "log.h"
 #include "output.h"
@@ -594,7 +595,7 @@ int worker_run(const Config *c, const Listeners *ls, int notify_fd, WorkerStats 
                 return WORKER_EXIT_APP_LOAD_ERROR;
         r = wsgi_init(app, c);
         Py_DECREF(app);    /* wsgi holds its own reference */
-        if (r < 0)
+        if (r < 0 || hooks_post_worker_init() < 0)
                 return WORKER_EXIT_BOOT_ERROR;
 
         w.wake = (Source) { .kind = SOURCE_WAKE, .fd = wake_fd };
@@ -669,6 +670,7 @@ int worker_run(const Config *c, const Listeners *ls, int notify_fd, WorkerStats 
                 conn_free(&w, w.conns);
         free(w.listeners);
         close(w.epoll_fd);
+        hooks_worker_exit();
         wsgi_done();
         python_finalize();
         return 0;

@@ -7,6 +7,8 @@
 #include <strings.h>
 #include <sys/un.h>
 
+#include "forwarded.h"
+#include "hooks.h"
 #include "input.h"
 #include "log.h"
 #include "wsgi.h"
@@ -27,7 +29,7 @@ static PyObject *base_environ;            /* owned: the keys common to every req
         X(SERVER_PROTOCOL) X(REMOTE_ADDR) X(REMOTE_PORT)
 #define DECLARE_KEY(k) static PyObject *k_##k;
 ENVIRON_KEYS(DECLARE_KEY)
-static PyObject *k_wsgi_input;
+static PyObject *k_wsgi_input, *k_wsgi_url_scheme;
 static PyObject *v_http10, *v_http11, *v_empty;
 
 /* ---- the response being produced ---- */
@@ -475,7 +477,7 @@ static int add_address(PyObject *environ, PyObject *k_addr, PyObject *k_port,
 
 /* SERVER_NAME and SERVER_PORT: from Host when there is one (as gunicorn),
  * else the address the connection came in on. */
-static int add_server(PyObject *environ, const HttpRequest *req, const WsgiConn *wc) {
+static int add_server(PyObject *environ, const HttpRequest *req, const WsgiConn *wc, bool https) {
         const HttpHeader *h = http_req_header(req, "host");
         if (!h || h->value_len == 0) {
                 struct sockaddr_storage local = {0};
@@ -498,13 +500,16 @@ static int add_server(PyObject *environ, const HttpRequest *req, const WsgiConn 
         if (set_item(environ, k_SERVER_NAME, latin1(v, hl)) < 0)
                 return -1;
         return set_item(environ, k_SERVER_PORT,
-                        port ? latin1(port, n - hl - 1) : PyUnicode_FromString("80"));
+                        port ? latin1(port, n - hl - 1) : PyUnicode_FromString(https ? "443" : "80"));
 }
 
-static PyObject *environ_new(const HttpRequest *req, const WsgiConn *wc) {
+/* https: a trusted front end said so (forwarded.h). */
+static PyObject *environ_new(const HttpRequest *req, const WsgiConn *wc, bool https) {
         PyObject *environ = PyDict_Copy(base_environ);
         if (!environ)
                 return NULL;
+        if (https && set_item(environ, k_wsgi_url_scheme, PyUnicode_FromString("https")) < 0)
+                goto fail;
 
         const char *target = http_req_str(req, 0);
         size_t n = req->target_len;
@@ -529,7 +534,7 @@ static PyObject *environ_new(const HttpRequest *req, const WsgiConn *wc) {
             set_item(environ, k_RAW_URI, latin1(target, n)) < 0 ||
             set_item(environ, k_SERVER_PROTOCOL, Py_NewRef(req->minor ? v_http11 : v_http10)) < 0 ||
             add_address(environ, k_REMOTE_ADDR, k_REMOTE_PORT, wc->peer) < 0 ||
-            add_server(environ, req, wc) < 0 ||
+            add_server(environ, req, wc, https) < 0 ||
             set_item(environ, k_wsgi_input, input_new(req->body.s, req->body.len)) < 0)
                 goto fail;
         for (size_t i = 0; i < req->n_headers; i++)
@@ -675,9 +680,27 @@ bool wsgi_handle(const HttpRequest *req, const WsgiConn *wc) {
         Response resp = { .req = req, .wc = wc, .content_length = -1 };
         bool keep = false;
 
-        PyObject *environ = environ_new(req, wc);
+        int https = forwarded_scheme(req, wc->peer);
+        if (https < 0) {
+                /* gunicorn's InvalidSchemeHeaders */
+                log_warning("Contradictory scheme headers in %s %.*s, refused (400).", llhttp_method_name(req->method),
+                            (int) MIN(req->target_len, 200), http_req_str(req, 0));
+                size_t len;
+                char *r = http_error_response(400, &len);
+                out_add_take(wc->out, r, len);
+                return false;
+        }
+        /* server hooks: a flag test when none is defined */
+        if (hooks_per_request && hooks_pre_request(req, wc->peer, https) < 0) {
+                hooks_post_request(NULL, NULL, NULL, 0);
+                return respond_error(&resp);
+        }
+
+        PyObject *environ = environ_new(req, wc, https);
         if (!environ) {
                 log_app_error(req, "failed to build the environ");
+                if (hooks_per_request)
+                        hooks_post_request(NULL, NULL, NULL, 0);
                 return respond_error(&resp);
         }
         Responder *responder = PyObject_New(Responder, &responder_type);
@@ -689,6 +712,10 @@ bool wsgi_handle(const HttpRequest *req, const WsgiConn *wc) {
         responder->resp = &resp;
 
         keep = call_app(&resp, environ, (PyObject *) responder);
+        /* the status that went out; none: ours, a 500 (or the client left) */
+        if (hooks_per_request)
+                hooks_post_request(environ, resp.head_sent ? resp.status : NULL,
+                                   resp.head_sent ? resp.headers : NULL, resp.sent);
 
         responder->resp = NULL;          /* the app may have kept it */
         Py_DECREF(responder);
@@ -705,6 +732,7 @@ int wsgi_init(PyObject *application, const Config *c) {
         ENVIRON_KEYS(INTERN_KEY)
 #undef INTERN_KEY
         if (!(k_wsgi_input = PyUnicode_InternFromString("wsgi.input")) ||
+            !(k_wsgi_url_scheme = PyUnicode_InternFromString("wsgi.url_scheme")) ||
             !(v_http10 = PyUnicode_InternFromString("HTTP/1.0")) ||
             !(v_http11 = PyUnicode_InternFromString("HTTP/1.1")) ||
             !(v_empty = PyUnicode_InternFromString("")))
@@ -736,6 +764,7 @@ void wsgi_done(void) {
         ENVIRON_KEYS(CLEAR_KEY)
 #undef CLEAR_KEY
         Py_CLEAR(k_wsgi_input);
+        Py_CLEAR(k_wsgi_url_scheme);
         Py_CLEAR(v_http10);
         Py_CLEAR(v_http11);
         Py_CLEAR(v_empty);

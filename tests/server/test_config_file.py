@@ -42,21 +42,29 @@ def wait_status(server, prefix, timeout=START_TIMEOUT):
 
 
 def test_real_deployment_config(start_server, tmp_path):
-    """The issue's config, on a free port: binds from the file, serves, and
-    says what it does with gevent and the settings it does not implement."""
+    """The issue's config, on a free port and with its pid file in a
+    temporary directory: binds from the file, serves, writes the pid file
+    and the process titles, and says what it does with gevent and the
+    settings it does not implement."""
     port = free_port()
+    pidfile = tmp_path / "app.pid"
     with open(os.path.join(CONFIGS, "deployment.py")) as f:
-        text = f.read().replace("127.0.0.1:5000", f"127.0.0.1:{port}")
+        text = f.read().replace("127.0.0.1:5000", f"127.0.0.1:{port}").replace("./app.pid", str(pidfile))
     conf = write(tmp_path, text)
     s = start_server("hello:app", args=("-c", conf), activate=False)
     s.port = port
     r = request(s, KEEP_ALIVE_GET)
     assert r.status == 200
     assert r.header("Connection") != "close"      # keepalive = 75: kept alive
+    assert pidfile.read_text() == f"{s.proc.pid}\n"
+    with open(f"/proc/{s.proc.pid}/cmdline", "rb") as f:
+        assert f.read().rstrip(b"\0") == b"unitcorn: master [app]"
     out = s.output()
     assert "worker_class 'gevent'" in out
-    for name in ("pidfile", "loglevel", "logfile", "errorlog", "proc_name"):
+    for name in ("loglevel", "logfile", "errorlog"):
         assert f"'{name}'" in out, name
+    assert s.stop() == 0
+    assert not pidfile.exists()
 
 
 def test_command_line_overrides_file(start_server, tmp_path):
@@ -119,10 +127,13 @@ preload_app = True
 some_helper_variable = object()
 def post_fork(server, worker):
     pass
+def worker_int(worker):
+    pass
 """)
     r = run("--check-config", "-c", conf, "flaskapp:app", cwd="/")
     assert r.returncode == 0, r.stderr
-    assert "'post_fork'" in r.stderr and "not run" in r.stderr
+    assert "'post_fork'" not in r.stderr
+    assert "'worker_int' is accepted but never called" in r.stderr
     assert "threads = 4" in r.stderr
     assert "some_helper_variable" not in r.stderr
 

@@ -1,10 +1,12 @@
 """-c FILE: gunicorn Python config files, run in the embedded interpreter,
 with the command line overriding them."""
+import json
 import os
 import socket
 import subprocess
 
-from conftest import APPS, HERE, START_TIMEOUT, get, request, unitcorn_binary
+from conftest import (APPS, HERE, START_TIMEOUT, Notify, check_sanitizers, get, read_response, request,
+                      unitcorn_binary)
 
 KEEP_ALIVE_GET = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"
 
@@ -148,3 +150,55 @@ def test_relative_config_path(tmp_path):
     write(tmp_path, "workers = 2\n", name="my.conf.py")
     r = run("--check-config", "-c", "my.conf.py", "--chdir", APPS, "hello:app", cwd=str(tmp_path))
     assert r.returncode == 0, r.stderr
+
+
+def test_default_config_file_in_working_directory(tmp_path):
+    """No -c: gunicorn reads ./gunicorn.conf.py (of the directory it is
+    started in, before --chdir) when there is one."""
+    write(tmp_path, "workers = 3\nproc_name = 'from-default'\n")
+    r = run("--print-config", "--chdir", APPS, "hello:app", cwd=str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert "\nworkers                  = 3\n" in r.stdout
+    assert "proc_name                = from-default" in r.stdout
+    assert "config                   = gunicorn.conf.py" in r.stdout
+    # -c names another file: the default one is not read
+    other = write(tmp_path, "workers = 4\n", name="other.py")
+    r = run("--print-config", "-c", other, "--chdir", APPS, "hello:app", cwd=str(tmp_path))
+    assert "\nworkers                  = 4\n" in r.stdout and "from-default" not in r.stdout
+
+
+def test_no_default_config_file(tmp_path):
+    r = run("--print-config", "--chdir", APPS, "hello:app", cwd=str(tmp_path))
+    assert r.returncode == 0 and "\nworkers                  = 1\n" in r.stdout
+
+
+def test_wsgi_app_from_the_file(tmp_path):
+    """The file's wsgi_app when the command line has no app spec; sys.argv
+    is then that app spec alone."""
+    port = free_port()
+    conf = write(tmp_path, f"wsgi_app = 'argv:app'\nbind = '127.0.0.1:{port}'\nchdir = {APPS!r}\n")
+    notify = Notify()
+    env = dict(os.environ, NOTIFY_SOCKET=notify.name)
+    for k in ("LISTEN_FDS", "LISTEN_PID", "WEB_CONCURRENCY"):
+        env.pop(k, None)
+    proc = subprocess.Popen([unitcorn_binary(), "-c", conf], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        notify.wait_for("READY=1")
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as c:
+            c.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            r = read_response(c.makefile("rb"))
+        assert json.loads(r.body) == ["argv:app"]
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=60)
+        notify.close()
+    assert proc.returncode == 0, err
+    check_sanitizers(err)
+
+
+def test_command_line_app_over_wsgi_app(tmp_path):
+    conf = write(tmp_path, "wsgi_app = 'nonexistent_module_xyz:app'\n")
+    r = run("--check-config", "-c", conf, "--chdir", APPS, "hello:app")
+    assert r.returncode == 0, r.stderr
+    r = run("--check-config", "-c", conf, "--chdir", APPS)
+    assert r.returncode == 1 and "nonexistent_module_xyz" in r.stderr

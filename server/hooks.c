@@ -77,7 +77,7 @@ bool hooks_per_request;
 static PyObject *fns[_HOOK_MAX];         /* the file's callables; NULL: not defined */
 static bool any_called;                  /* a hook unitcorn calls is defined */
 static PyObject *module;                 /* _unitcorn's dict */
-static PyObject *cfg, *log_obj, *server, *worker, *current_req;
+static PyObject *cfg, *log_obj, *server, *worker;
 static bool worker_exited;
 
 static const char python_source[] =
@@ -458,24 +458,26 @@ static PyObject *request_new(const HttpRequest *req, const struct sockaddr_stora
         return kwargs ? make("Request", NULL, kwargs) : NULL;
 }
 
-int hooks_pre_request(const HttpRequest *req, const struct sockaddr_storage *peer, bool https) {
-        Py_CLEAR(current_req);
+int hooks_pre_request(const HttpRequest *req, const struct sockaddr_storage *peer, bool https,
+                      PyObject **ret_req) {
+        *ret_req = NULL;
         if (!worker)
                 return 0;
-        current_req = request_new(req, peer, https);
-        if (!current_req) {
+        PyObject *r = request_new(req, peer, https);
+        if (!r) {
                 log_error("Failed to build the request for the pre_request/post_request hooks:");
                 python_print_exception();
                 return -1;
         }
-        return call(HOOK_PRE_REQUEST, worker, current_req, NULL);
+        *ret_req = r;
+        return call(HOOK_PRE_REQUEST, worker, r, NULL);
 }
 
-void hooks_post_request(PyObject *environ, PyObject *status, PyObject *headers, unsigned long long sent) {
-        if (!worker || !current_req || !fns[HOOK_POST_REQUEST]) {
-                Py_CLEAR(current_req);
+void hooks_post_request(PyObject *hreq, PyObject *environ, PyObject *status, PyObject *headers,
+                        unsigned long long sent) {
+        _cleanup_pyobj_ PyObject *current_req = hreq;
+        if (!worker || !current_req || !fns[HOOK_POST_REQUEST])
                 return;
-        }
         _cleanup_pyobj_ PyObject *st = status ? Py_NewRef(status) :
                 PyUnicode_FromString("500 Internal Server Error");
         long code = 0;
@@ -505,5 +507,4 @@ void hooks_post_request(PyObject *environ, PyObject *status, PyObject *headers, 
                 python_print_exception();
         } else
                 (void) call(HOOK_POST_REQUEST, worker, current_req, env, resp, NULL);
-        Py_CLEAR(current_req);
 }

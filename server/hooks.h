@@ -72,9 +72,13 @@ int hooks_post_fork(unsigned age);
 int hooks_post_worker_init(void);
 /* Once per worker; a no-op after the first call or once Python is gone. */
 void hooks_worker_exit(void);
-/* The request's stand-in is kept until hooks_post_request().  Returns -1
- * when pre_request raised (answer 500). */
-int hooks_pre_request(const HttpRequest *req, const struct sockaddr_storage *peer, bool https);
-/* status: what was sent ("200 OK"), NULL for our own 500.  environ may
- * be NULL (the app never ran). */
-void hooks_post_request(PyObject *environ, PyObject *status, PyObject *headers, unsigned long long sent);
+/* *ret_req: the request's stand-in (a new reference, possibly NULL), for
+ * hooks_post_request(); per request, not global, so that threads can
+ * each have theirs.  Returns -1 when pre_request raised (answer 500). */
+int hooks_pre_request(const HttpRequest *req, const struct sockaddr_storage *peer, bool https,
+                      PyObject **ret_req);
+/* hreq: from hooks_pre_request(), released here.  status: what was sent
+ * ("200 OK"), NULL for our own 500.  environ may be NULL (the app never
+ * ran). */
+void hooks_post_request(PyObject *hreq, PyObject *environ, PyObject *status, PyObject *headers,
+                        unsigned long long sent);

@@ -588,7 +588,7 @@ int master_run(const Config *c, Listeners *ls) {
         if (c->pidfile && pidfile_create(c->pidfile) < 0)
                 return EXIT_FAILURE;
         if (hooks_master_start(c, ls) < 0 || hooks_on_starting() < 0) {
-                log_error("Failed to start: the on_starting hook failed, shutting down.");
+                log_error("Failed to start: the on_starting hook failed, exiting.");
                 if (c->pidfile)
                         pidfile_remove(c->pidfile);
                 return EXIT_FAILURE;

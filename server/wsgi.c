@@ -691,8 +691,9 @@ bool wsgi_handle(const HttpRequest *req, const WsgiConn *wc) {
                 return false;
         }
         /* server hooks: a flag test when none is defined */
-        if (hooks_per_request && hooks_pre_request(req, wc->peer, https) < 0) {
-                hooks_post_request(NULL, NULL, NULL, 0);
+        PyObject *hreq = NULL;
+        if (hooks_per_request && hooks_pre_request(req, wc->peer, https, &hreq) < 0) {
+                hooks_post_request(hreq, NULL, NULL, NULL, 0);
                 return respond_error(&resp);
         }
 
@@ -700,11 +701,12 @@ bool wsgi_handle(const HttpRequest *req, const WsgiConn *wc) {
         if (!environ) {
                 log_app_error(req, "failed to build the environ");
                 if (hooks_per_request)
-                        hooks_post_request(NULL, NULL, NULL, 0);
+                        hooks_post_request(hreq, NULL, NULL, NULL, 0);
                 return respond_error(&resp);
         }
         Responder *responder = PyObject_New(Responder, &responder_type);
         if (!responder) {
+                Py_XDECREF(hreq);
                 Py_DECREF(environ);
                 log_app_error(req, "failed to create start_response");
                 return respond_error(&resp);
@@ -714,7 +716,7 @@ bool wsgi_handle(const HttpRequest *req, const WsgiConn *wc) {
         keep = call_app(&resp, environ, (PyObject *) responder);
         /* the status that went out; none: ours, a 500 (or the client left) */
         if (hooks_per_request)
-                hooks_post_request(environ, resp.head_sent ? resp.status : NULL,
+                hooks_post_request(hreq, environ, resp.head_sent ? resp.status : NULL,
                                    resp.head_sent ? resp.headers : NULL, resp.sent);
 
         responder->resp = NULL;          /* the app may have kept it */

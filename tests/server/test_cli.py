@@ -72,7 +72,8 @@ def test_help_lists_options():
     r = run("--help")
     assert r.returncode == 0
     for opt in ("--bind", "--workers", "--chdir", "--pythonpath", "--timeout", "--check-config",
-                "--keep-alive", "--header-timeout", "--limit-request-body"):
+                "--keep-alive", "--header-timeout", "--limit-request-body", "--env", "--name", "--pid",
+                "--forwarded-allow-ips", "--virtualenv", "--print-config"):
         assert opt in r.stdout
 
 

@@ -57,8 +57,7 @@ static const struct {
         [HOOK_POST_WORKER_INIT] = { "post_worker_init", "PostWorkerInit" },
         [HOOK_WORKER_INT]       = { "worker_int",       "WorkerInt",
                                     "workers handle SIGINT/SIGQUIT in C" },
-        [HOOK_WORKER_ABORT]     = { "worker_abort",     "WorkerAbort",
-                                    "a worker past --timeout gets a stack dump and SIGKILL, not SIGABRT" },
+        [HOOK_WORKER_ABORT]     = { "worker_abort",     "WorkerAbort" },
         [HOOK_PRE_EXEC]         = { "pre_exec",         "PreExec",
                                     "there is no USR2 re-exec; use a systemd restart" },
         [HOOK_PRE_REQUEST]      = { "pre_request",      "PreRequest" },
@@ -404,6 +403,32 @@ void hooks_worker_exit(void) {
         if (PyObject_SetAttrString(worker, "alive", Py_False) < 0)
                 PyErr_Clear();
         (void) call(HOOK_WORKER_EXIT, server, worker, NULL);
+}
+
+/* The Python-level handler of the stack-dump signal: faulthandler chains
+ * to it after the dump, and Python runs it in the main thread at the next
+ * bytecode (or when a blocking call is interrupted), before the SIGKILL
+ * the master sends a second later.  It never raises into the app. */
+static PyObject *on_abort_signal(PyObject *self, PyObject *args) {
+        (void) call(HOOK_WORKER_ABORT, worker, NULL);
+        Py_RETURN_NONE;
+}
+
+static PyMethodDef abort_def = { "worker_abort", on_abort_signal, METH_VARARGS, NULL };
+
+bool hooks_install_abort(int sig) {
+        if (!worker || !fns[HOOK_WORKER_ABORT])
+                return false;
+        _cleanup_pyobj_ PyObject *signal = PyImport_ImportModule("signal");
+        _cleanup_pyobj_ PyObject *handler = PyCFunction_New(&abort_def, NULL);
+        _cleanup_pyobj_ PyObject *r = signal && handler ?
+                PyObject_CallMethod(signal, "signal", "iO", sig, handler) : NULL;
+        if (!r) {
+                log_warning("Failed to install the worker_abort hook's signal handler, ignoring:");
+                python_print_exception();
+                return false;
+        }
+        return true;
 }
 
 static PyObject *latin1(const char *s, size_t n) {

@@ -12,6 +12,7 @@
  *           pre_request(worker, req)       before each request goes to the app
  *           post_request(worker, req, environ, resp)   after each response
  *           worker_exit(server, worker)    the worker is about to exit
+ *           worker_abort(worker)           past --timeout: after the stack dump, before SIGKILL
  *
  * An exception in a hook is logged with its traceback.  As in gunicorn it
  * then stops the server for on_starting and when_ready (exit status 1), is
@@ -28,9 +29,13 @@
  * .sent, .response_length.  cfg has every setting as an attribute
  * (settings.c); log has debug/info/warning/error/critical/exception/log.
  *
+ * worker_abort runs on the stack-dump signal (SIGUSR1, not gunicorn's
+ * SIGABRT), when Python gets to run it: at once in a Python loop or an
+ * interrupted blocking call, not in a C extension stuck without checking
+ * signals; the master's SIGKILL follows one second after the signal.
+ *
  * Defined but never called (accepted with a notice): worker_int (signals
- * are handled in C), worker_abort (a worker past --timeout gets a stack
- * dump, then SIGKILL, not SIGABRT), pre_exec (no USR2 re-exec),
+ * are handled in C), pre_exec (no USR2 re-exec),
  * nworkers_changed (no TTIN/TTOU), ssl_context (no TLS).
  * pre_request/post_request cost one test of a flag per request when not
  * defined. */
@@ -70,6 +75,9 @@ void hooks_on_exit(void);
 /* Worker (in the child, after fork). */
 int hooks_post_fork(unsigned age);
 int hooks_post_worker_init(void);
+/* Installs worker_abort as the Python handler of sig, if it is defined.
+ * Returns whether it did: faulthandler must then chain to it. */
+bool hooks_install_abort(int sig);
 /* Once per worker; a no-op after the first call or once Python is gone. */
 void hooks_worker_exit(void);
 /* *ret_req: the request's stand-in (a new reference, possibly NULL), for

@@ -545,8 +545,13 @@ static int worker_setup_signals(void) {
  * the stack of a worker stuck in Python on stderr before killing it.  Not
  * fatal: the worker still serves without it. */
 static void install_stack_dump(void) {
+        /* the worker_abort hook, if any, runs after the dump (chain) */
+        bool chain = hooks_install_abort(WORKER_SIGNAL_DUMP);
         _cleanup_pyobj_ PyObject *fh = PyImport_ImportModule("faulthandler");
-        _cleanup_pyobj_ PyObject *r = fh ? PyObject_CallMethod(fh, "register", "i", WORKER_SIGNAL_DUMP) : NULL;
+        _cleanup_pyobj_ PyObject *reg = fh ? PyObject_GetAttrString(fh, "register") : NULL;
+        _cleanup_pyobj_ PyObject *args = Py_BuildValue("(i)", WORKER_SIGNAL_DUMP);
+        _cleanup_pyobj_ PyObject *kwargs = Py_BuildValue("{sO}", "chain", chain ? Py_True : Py_False);
+        _cleanup_pyobj_ PyObject *r = reg && args && kwargs ? PyObject_Call(reg, args, kwargs) : NULL;
         if (!r) {
                 python_print_exception();
                 log_warning("Failed to install faulthandler, ignoring: no Python stack on --timeout.");

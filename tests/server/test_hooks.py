@@ -238,3 +238,25 @@ def test_hook_must_be_callable(tmp_path):
     r = run(conf, "--check-config")
     assert r.returncode == 2
     assert "setting 'when_ready': a callable expected" in r.stderr
+
+
+def test_worker_abort_on_timeout(start_server, tmp_path):
+    """A worker past --timeout: its stack is dumped, then worker_abort runs
+    in it (before the master's SIGKILL), then it is replaced."""
+    conf = write_conf(tmp_path, """
+def worker_abort(worker):
+    worker.log.warning("worker_abort ran in %s", worker.pid)
+""")
+    s = start_server("lifecycle:app", args=("-c", conf, "--timeout", "2"))
+    pid = int(get(s, "/pid").body)
+    with s.connect(timeout=30) as c:
+        c.sendall(b"GET /spin HTTP/1.1\r\nHost: x\r\n\r\n")
+        try:
+            assert c.recv(100) == b""        # the worker was killed
+        except ConnectionResetError:
+            pass
+    assert int(get(s, "/pid").body) != pid
+    out = s.output()
+    dump = out.index(f"Worker {pid} timed out")
+    assert out.index(f"worker_abort ran in {pid}") > dump
+    assert "while True: pass" in out or 'lifecycle.py", line' in out[dump:]

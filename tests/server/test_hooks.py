@@ -260,3 +260,17 @@ def worker_abort(worker):
     dump = out.index(f"Worker {pid} timed out")
     assert out.index(f"worker_abort ran in {pid}") > dump
     assert "while True: pass" in out or 'lifecycle.py", line' in out[dump:]
+
+
+def test_hooks_with_preload(start_server, tmp_path):
+    """--preload: the master imports the app before on_starting (as
+    gunicorn's Arbiter.setup()); the worker hooks run as without it."""
+    ev = str(tmp_path / "events")
+    conf = write_conf(tmp_path, RECORDING_HOOKS)
+    s = start_server("hello:app", args=("-c", conf, "--preload"), env={"HOOK_EVENTS": ev})
+    assert get(s, "/pid").status == 200
+    assert s.stop() == 0
+    names = [x["hook"] for x in events(ev)]
+    assert names == ["on_starting", "when_ready", "pre_fork", "post_fork", "post_worker_init",
+                     "pre_request", "post_request", "worker_exit", "child_exit", "on_exit"], names
+    assert s.output().index("Preloading the app") < s.output().index("on_starting says hello")

@@ -21,7 +21,6 @@
 #include "log.h"
 #include "strbuf.h"
 
-#define DEFAULT_FORMAT "%(h)s %(l)s %(u)s %(t)s \"%(r)s\" %(s)s %(b)s \"%(f)s\" \"%(a)s\""
 /* A line longer than this is cut (request targets and header values are
  * bounded by --limit-request-line and --limit-request-field_size). */
 #define ACCESS_LINE_MAX 8192
@@ -109,7 +108,7 @@ int access_setup(const char *target, const char *format) {
         access_done();
         if (!target)
                 return 0;
-        int r = compile(format ? format : DEFAULT_FORMAT);
+        int r = compile(format ? format : ACCESS_DEFAULT_FORMAT);
         if (r < 0) {
                 access_done();
                 return r;

@@ -23,6 +23,9 @@
  * rotate it with copytruncate, or use the journal. */
 #pragma once
 
+/* gunicorn's access_log_format */
+#define ACCESS_DEFAULT_FORMAT "%(h)s %(l)s %(u)s %(t)s \"%(r)s\" %(s)s %(b)s \"%(f)s\" \"%(a)s\""
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>

@@ -5,26 +5,37 @@
  * an error that names it (exit status 2).  getopt_long() in its default
  * permuting mode gives the same.  Not done: abbreviations of long options
  * (argparse accepts unique prefixes; getopt_long does too, by luck of
- * design), and most of gunicorn's other settings.
+ * design), $GUNICORN_CMD_ARGS, and the gunicorn settings DESIGN §4.5 does
+ * not list.
  *
- * -c FILE is found in a first pass and run (pyconfig.c) before the second
- * pass applies the command line over it: gunicorn's precedence, command line
- * over config file over $WEB_CONCURRENCY over defaults. */
+ * -c FILE (or gunicorn's default, ./gunicorn.conf.py, when there is no -c)
+ * is found in a first pass and run (pyconfig.c) before the second pass
+ * applies the command line over it: gunicorn's precedence, command line
+ * over config file over the environment ($WEB_CONCURRENCY,
+ * $FORWARDED_ALLOW_IPS) over defaults.  --virtualenv is taken in the first
+ * pass too: the interpreter the file runs in must already have it. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "log.h"
+#include "forwarded.h"
 #include "pyconfig.h"
+#include "python.h"
 #include "server-config.h"
 #include "strbuf.h"
 
 #define DEFAULT_BIND "127.0.0.1:8000"
-#define SHORTOPTS "b:w:t:c:vh"
+#define SHORTOPTS "b:w:t:c:e:n:p:vh"
+/* gunicorn's default config file, read when no -c is given. */
+#define DEFAULT_CONFIG_FILE "gunicorn.conf.py"
+/* gunicorn 22's default for --forwarded-allow-ips (when $FORWARDED_ALLOW_IPS is unset). */
+#define DEFAULT_FORWARDED_ALLOW_IPS "127.0.0.1,::1"
 
 enum {
         OPT_CHDIR = 0x100,
@@ -45,6 +56,9 @@ enum {
         OPT_ERROR_LOGFILE,
         OPT_ACCESS_LOGFILE,
         OPT_ACCESS_LOGFORMAT,
+        OPT_FORWARDED_ALLOW_IPS,
+        OPT_VIRTUALENV,
+        OPT_PRINT_CONFIG,
 };
 
 static const struct option options[] = {
@@ -70,6 +84,12 @@ static const struct option options[] = {
         { "log-file",                  required_argument, NULL, OPT_ERROR_LOGFILE },
         { "access-logfile",            required_argument, NULL, OPT_ACCESS_LOGFILE },
         { "access-logformat",          required_argument, NULL, OPT_ACCESS_LOGFORMAT },
+        { "print-config",              no_argument,       NULL, OPT_PRINT_CONFIG },
+        { "env",                       required_argument, NULL, 'e' },
+        { "name",                      required_argument, NULL, 'n' },
+        { "pid",                       required_argument, NULL, 'p' },
+        { "forwarded-allow-ips",       required_argument, NULL, OPT_FORWARDED_ALLOW_IPS },
+        { "virtualenv",                required_argument, NULL, OPT_VIRTUALENV },
         { "config",                    required_argument, NULL, 'c' },
         { "version",                   no_argument,       NULL, 'v' },
         { "help",                      no_argument,       NULL, 'h' },
@@ -82,7 +102,8 @@ static void help(void) {
                "A WSGI HTTP server for systemd, with gunicorn's options.\n"
                "\n"
                "  -c, --config FILE           a gunicorn Python config file; the command line\n"
-               "                              overrides its settings\n"
+               "                              overrides its settings (default: ./" DEFAULT_CONFIG_FILE "\n"
+               "                              if it exists)\n"
                "  -b, --bind ADDRESS          HOST:PORT, [V6ADDR]:PORT or unix:PATH; repeatable\n"
                "                              (default: 0.0.0.0:$PORT if set, else " DEFAULT_BIND ";\n"
                "                              ignored when socket-activated)\n"
@@ -108,6 +129,13 @@ static void help(void) {
                "                              0: never (default 0)\n"
                "      --max-requests-jitter INT  up to this many more, drawn per worker (default 0)\n"
                "      --preload               import the app in the master before forking\n"
+               "  -e, --env KEY=VALUE         set an environment variable; repeatable\n"
+               "  -n, --name NAME             the process titles' name (default: the app spec)\n"
+               "  -p, --pid FILE              write the master's PID to FILE (removed at exit)\n"
+               "      --forwarded-allow-ips IPS  comma-separated addresses or networks whose\n"
+               "                              X-Forwarded-Proto & co are trusted; '*': all\n"
+               "                              (default: $FORWARDED_ALLOW_IPS or " DEFAULT_FORWARDED_ALLOW_IPS ")\n"
+               "      --virtualenv DIR        run the app in the virtualenv DIR (default: $VIRTUAL_ENV)\n"
                "      --check-config          import the app and exit (0: it loads)\n"
                "      --log-level LEVEL       debug, info, warning, error or critical (default info)\n"
                "      --error-logfile FILE, --log-file FILE\n"
@@ -117,6 +145,7 @@ static void help(void) {
                "                              stdout is it (default: none)\n"
                "      --access-logformat STRING  gunicorn's access log format (default\n"
                "                              '%%(h)s %%(l)s %%(u)s %%(t)s \"%%(r)s\" %%(s)s %%(b)s \"%%(f)s\" \"%%(a)s\"')\n"
+               "      --print-config          print the effective settings, import the app, exit\n"
                "  -v, --version               show the version and exit\n"
                "  -h, --help                  show this help and exit\n");
 }
@@ -140,6 +169,19 @@ static int parse_ull(const char *opt, const char *s, unsigned long long *ret) {
         }
         *ret = v;
         return 0;
+}
+
+/* Appends the comma-separated entries of s to v, stripped of spaces,
+ * empty ones dropped (gunicorn's validate_string_to_list). */
+static char **strv_split_commas(char **v, const char *s) {
+        _cleanup_free_ char *copy = xstrdup(s);
+        char *save = NULL;
+        for (char *p = strtok_r(copy, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+                p = py_strip(p);
+                if (*p)
+                        v = strv_push(v, xstrdup(p));
+        }
+        return v;
 }
 
 static int parse_uint(const char *opt, const char *s, unsigned min, unsigned *ret) {
@@ -172,6 +214,11 @@ int config_parse(Config *c, int argc, char **argv) {
         const char *wc = getenv("WEB_CONCURRENCY");
         if (wc && *wc && parse_uint("$WEB_CONCURRENCY", wc, 1, &c->workers) < 0)
                 return -EINVAL;
+        const char *fa = getenv("FORWARDED_ALLOW_IPS");
+        c->forwarded_allow_ips = strv_split_commas(NULL, fa ? fa : DEFAULT_FORWARDED_ALLOW_IPS);
+        const char *venv = getenv("VIRTUAL_ENV");
+        if (venv && *venv)
+                c->virtualenv = xstrdup(venv);
 
         /* First pass: -c FILE (the last one wins), and the app spec for the
          * interpreter's sys.argv.  --help, --version and errors are left to
@@ -183,9 +230,21 @@ int config_parse(Config *c, int argc, char **argv) {
         for (int opt; (opt = getopt_long(argc, argv, SHORTOPTS, options, NULL)) >= 0; )
                 if (opt == 'c')
                         file = optarg;
-                else if (opt == 'v' || opt == 'h' || opt == '?' || opt == ':')
+                else if (opt == OPT_VIRTUALENV) {
+                        free(c->virtualenv);
+                        c->virtualenv = xstrdup(optarg);
+                } else if (opt == 'v' || opt == 'h' || opt == '?' || opt == ':')
                         skip_file = true;
-        if (file && !skip_file) {
+        if (skip_file)
+                file = NULL;
+        else if (!file && access(DEFAULT_CONFIG_FILE, F_OK) == 0)
+                file = DEFAULT_CONFIG_FILE;
+        if (c->virtualenv && !skip_file) {
+                int k = python_use_virtualenv(c->virtualenv);
+                if (k < 0)
+                        return k;
+        }
+        if (file) {
                 int k = pyconfig_load(c, file, optind < argc ? argv[optind] : NULL);
                 if (k < 0)
                         return k;
@@ -194,12 +253,13 @@ int config_parse(Config *c, int argc, char **argv) {
 
         /* Second pass: the command line, over the file's settings.  A -b or
          * --pythonpath here replaces the file's list, as in gunicorn. */
-        bool cmdline_bind = false, cmdline_pythonpath = false;
+        bool cmdline_bind = false, cmdline_pythonpath = false, cmdline_env = false;
         int r = 0;
         optind = 0;
         for (int opt; (opt = getopt_long(argc, argv, SHORTOPTS, options, NULL)) >= 0; ) {
                 switch (opt) {
                 case 'c':
+                case OPT_VIRTUALENV:
                         break;
                 case 'b':
                         if (!cmdline_bind)
@@ -250,16 +310,12 @@ int config_parse(Config *c, int argc, char **argv) {
                         free(c->chdir);
                         c->chdir = xstrdup(optarg);
                         break;
-                case OPT_PYTHONPATH: {
-                        _cleanup_free_ char *copy = xstrdup(optarg);
-                        char *save = NULL;
+                case OPT_PYTHONPATH:
                         if (!cmdline_pythonpath)
                                 c->pythonpath = strv_free(c->pythonpath);
                         cmdline_pythonpath = true;
-                        for (char *p = strtok_r(copy, ",", &save); p; p = strtok_r(NULL, ",", &save))
-                                c->pythonpath = strv_push(c->pythonpath, xstrdup(p));
+                        c->pythonpath = strv_split_commas(c->pythonpath, optarg);
                         break;
-                }
                 case OPT_CHECK_CONFIG:
                         c->check_config = true;
                         break;
@@ -277,6 +333,31 @@ int config_parse(Config *c, int argc, char **argv) {
                 case OPT_ACCESS_LOGFORMAT:
                         free(c->access_log_format);
                         c->access_log_format = xstrdup(optarg);
+                        break;
+                case OPT_PRINT_CONFIG:
+                        c->print_config = true;
+                        break;
+                case 'e':
+                        if (!strchr(optarg, '=')) {
+                                fprintf(stderr, "unitcorn: error: argument -e/--env: '%s' is not KEY=VALUE\n", optarg);
+                                return -EINVAL;
+                        }
+                        if (!cmdline_env)
+                                c->raw_env = strv_free(c->raw_env);
+                        cmdline_env = true;
+                        c->raw_env = strv_push(c->raw_env, xstrdup(optarg));
+                        break;
+                case 'n':
+                        free(c->proc_name);
+                        c->proc_name = xstrdup(optarg);
+                        break;
+                case 'p':
+                        free(c->pidfile);
+                        c->pidfile = xstrdup(optarg);
+                        break;
+                case OPT_FORWARDED_ALLOW_IPS:
+                        strv_free(c->forwarded_allow_ips);
+                        c->forwarded_allow_ips = strv_split_commas(NULL, optarg);
                         break;
                 case 'v':
                         printf("unitcorn (version %s)\n", UNITCORN_VERSION);
@@ -300,8 +381,11 @@ int config_parse(Config *c, int argc, char **argv) {
                         return r;
         }
 
-        if (optind < argc)
+        /* the command line's app spec, else the file's wsgi_app */
+        if (optind < argc) {
+                free(c->app);
                 c->app = xstrdup(argv[optind++]);
+        }
         if (optind < argc) {
                 fprintf(stderr, "unitcorn: error: unrecognized arguments: '%s'\n", argv[optind]);
                 return -EINVAL;
@@ -310,6 +394,8 @@ int config_parse(Config *c, int argc, char **argv) {
                 fprintf(stderr, "unitcorn: error: No application module specified.\n");
                 return -EINVAL;
         }
+        if (forwarded_init(c->forwarded_allow_ips) < 0)
+                return -EINVAL;
 
         if (!c->binds) {
                 const char *port = getenv("PORT");
@@ -332,5 +418,10 @@ void config_done(Config *c) {
         free(c->errorlog);
         free(c->accesslog);
         free(c->access_log_format);
+        strv_free(c->raw_env);
+        free(c->proc_name);
+        free(c->pidfile);
+        strv_free(c->forwarded_allow_ips);
+        free(c->virtualenv);
         *c = (Config) {0};
 }

@@ -1,9 +1,9 @@
 /* config.h: unitcorn's settings, from the command line (gunicorn's option
  * names, short forms and defaults, DESIGN §4.5).
  *
- * -c FILE (a gunicorn Python config file) is run by pyconfig.c, under the
- * command line.  Not here yet: the options of §4.5
- * that are not listed in config.c's table, --print-config. */
+ * -c FILE (a gunicorn Python config file, or ./gunicorn.conf.py when no -c
+ * is given) is run by pyconfig.c, under the command line.  settings.c turns
+ * a Config into gunicorn's settings (--print-config, the hooks' cfg). */
 #pragma once
 
 #include <stdbool.h>
@@ -37,6 +37,12 @@ typedef struct Config {
         char *errorlog;                 /* --error-logfile/--log-file: NULL or "-" (stderr, or the journal), or a path */
         char *accesslog;                /* --access-logfile: NULL (off), "-" (stdout, or the journal), or a path */
         char *access_log_format;        /* --access-logformat; NULL: gunicorn's default */
+        bool print_config;              /* --print-config: print the settings, check the app, exit */
+        char **raw_env;                 /* -e KEY=VALUE, in order (checked to contain '=') */
+        char *proc_name;                /* -n; NULL: the app spec (gunicorn's default_proc_name) */
+        char *pidfile;                  /* -p; NULL: none */
+        char **forwarded_allow_ips;     /* addresses or networks trusted with X-Forwarded-Proto & co; "*": all */
+        char *virtualenv;               /* --virtualenv or $VIRTUAL_ENV; NULL: none */
 } Config;
 
 /* Parses argv.  Returns 0 to run, 1 when the request was fully answered

@@ -70,6 +70,13 @@ int log_parse_level(const char *name, int *ret_level) {
         return -EINVAL;
 }
 
+const char *log_level_name(int level) {
+        for (size_t i = 0; i < ELEMENTSOF(levels); i++)
+                if (levels[i].level == level)
+                        return levels[i].name;
+        return "info";
+}
+
 void log_set_level(int level) {
         max_level = level;
 }

@@ -25,6 +25,8 @@ void log_setup(void);
 /* gunicorn's --log-level names: debug, info, warning, error, critical.
  * -EINVAL for anything else. */
 int log_parse_level(const char *name, int *ret_level);
+/* gunicorn's name of a level log_parse_level() gives. */
+const char *log_level_name(int level);
 void log_set_level(int level);
 int log_get_level(void);
 /* --error-logfile: "-" (or NULL) is stderr; else the file, opened

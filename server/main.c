@@ -5,8 +5,9 @@
  * main() only wires the pieces together (everything else is in libserver,
  * so tests link the same code): parse the options (running a -c config
  * file, which starts Python early), change directory, then
- * either check the app (--check-config) or take the listening sockets,
- * start Python and run the master. */
+ * either print the settings and check the app (--print-config,
+ * --check-config) or take the listening sockets, start Python and run the
+ * master. */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -19,11 +20,16 @@
 #include "log.h"
 #include "master.h"
 #include "pylog.h"
+#include "proctitle.h"
 #include "python.h"
+#include "settings.h"
 
+/* As gunicorn: --print-config prints, then both import the app; exit 0
+ * if it loads, else 1. */
 static int check_config(const Config *c) {
         PyObject *app = NULL;
-        if (python_init(c) < 0 || pylog_setup() < 0 || python_load_app(c->app, &app) < 0) {
+        if (python_init(c) < 0 || pylog_setup() < 0 || (c->print_config && settings_print(c) < 0) ||
+            python_load_app(c->app, &app) < 0) {
                 python_finalize();
                 return EXIT_FAILURE;
         }
@@ -34,6 +40,7 @@ static int check_config(const Config *c) {
 
 int main(int argc, char *argv[]) {
         Config c;
+        proctitle_init(argc, argv);
         log_setup();
         /* With -c this starts Python (the file runs in it) */
         int r = config_parse(&c, argc, argv);
@@ -62,7 +69,7 @@ int main(int argc, char *argv[]) {
                   !c.accesslog ? "off" : !streq(c.accesslog, "-") ? c.accesslog :
                   log_fd_is_journal(STDOUT_FILENO) ? "the journal" : "stdout");
 
-        if (c.check_config) {
+        if (c.check_config || c.print_config) {
                 r = check_config(&c);
                 config_done(&c);
                 return r;

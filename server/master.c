@@ -30,7 +30,12 @@
  *
  * A worker that exits 0 with its entry's `recycled` set reached
  * --max-requests: it is replaced at once, without counting as a crash.
- * --preload imports the app here, before the first fork. */
+ * --preload imports the app here, before the first fork.
+ *
+ * Also here, where gunicorn's Arbiter does them: the process titles
+ * (proctitle.c), the pid file, and the master's server hooks (hooks.h);
+ * a forked child sets its title and runs post_fork before worker_run(),
+ * and worker_exit after it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -43,9 +48,12 @@
 #include <systemd/sd-event.h>
 #include <time.h>
 
+#include "hooks.h"
 #include "log.h"
 #include "master.h"
 #include "notify.h"
+#include "pidfile.h"
+#include "proctitle.h"
 #include "python.h"
 #include "strbuf.h"
 #include "worker.h"
@@ -79,6 +87,7 @@ typedef struct Slot {
         bool timed_out;              /* past --timeout: dumped, SIGKILL follows */
         uint64_t started;            /* CLOCK_MONOTONIC usec */
         unsigned crashes;            /* consecutive early deaths */
+        unsigned age;                /* gunicorn's worker.age: 1, 2, ... per fork */
         sd_event_source *respawn;
         sd_event_source *kill;       /* SIGKILL when it fires */
 } Slot;
@@ -91,6 +100,7 @@ struct Master {
         size_t n_slots;
         WorkerStats *stats;          /* n_slots entries, MAP_SHARED */
         unsigned generation;         /* the serving one */
+        unsigned worker_age;         /* forks so far */
         bool reloading;              /* workers of generation + 1 are starting */
         bool reload_pending;
         uint64_t served_gone;        /* requests served by workers since reaped */
@@ -149,6 +159,8 @@ static int spawn_worker(Master *m, Slot *s, unsigned generation) {
         /* its first heartbeat: --timeout counts from the fork (as gunicorn,
          * importing the app must not take longer) */
         __atomic_store_n(&s->stats->beat_usec, now_usec(), __ATOMIC_RELAXED);
+        s->age = ++m->worker_age;
+        hooks_pre_fork(s->age);
         python_before_fork();
         pid_t pid = fork();
         if (pid < 0) {
@@ -162,7 +174,15 @@ static int spawn_worker(Master *m, Slot *s, unsigned generation) {
                  * refuses use from another process anyway). */
                 python_after_fork_child();
                 close(m->pipe_read);
-                _exit(worker_run(m->config, m->listeners, m->pipe_write, s->stats, m->beat_ms));
+                proctitle_set("worker", m->config->proc_name ? m->config->proc_name : m->config->app);
+                /* as gunicorn: an exception in post_fork is a boot error */
+                if (hooks_post_fork(s->age) < 0) {
+                        hooks_worker_exit();
+                        _exit(WORKER_EXIT_BOOT_ERROR);
+                }
+                int status = worker_run(m->config, m->listeners, m->pipe_write, s->stats, m->beat_ms);
+                hooks_worker_exit();     /* when worker_run() returned early; else done already */
+                _exit(status);
         }
         python_after_fork_parent();
         s->used = true;
@@ -422,6 +442,7 @@ static void start_reload(Master *m) {
         m->reload_pending = false;
         m->reloading = true;
         notify_reloading();
+        hooks_on_reload();
         log_info("Reloading: starting %u new worker%s.", m->config->workers, m->config->workers == 1 ? "" : "s");
         unsigned started = 0;
         for (size_t i = 0; i < m->n_slots && started < m->config->workers; i++) {
@@ -465,6 +486,7 @@ static int on_sigchld(sd_event_source *src, const struct signalfd_siginfo *si, v
                 Slot *s = slot_by_pid(m, pid);
                 if (!s)
                         continue;
+                hooks_child_exit(pid, s->age);
                 uint64_t lived = now_usec() - s->started;
                 s->pid = 0;
                 s->ready = false;
@@ -561,6 +583,17 @@ int master_run(const Config *c, Listeners *ls) {
                         return WORKER_EXIT_APP_LOAD_ERROR;
         }
 
+        /* gunicorn's Arbiter.start(): the pid file, then on_starting */
+        proctitle_set("master", c->proc_name ? c->proc_name : c->app);
+        if (c->pidfile && pidfile_create(c->pidfile) < 0)
+                return EXIT_FAILURE;
+        if (hooks_master_start(c, ls) < 0 || hooks_on_starting() < 0) {
+                log_error("Failed to start: the on_starting hook failed, exiting.");
+                if (c->pidfile)
+                        pidfile_remove(c->pidfile);
+                return EXIT_FAILURE;
+        }
+
         /* sd-event delivers these through a signalfd: they must be blocked.
          * Workers unblock everything after fork. */
         sigset_t mask;
@@ -618,6 +651,13 @@ int master_run(const Config *c, Listeners *ls) {
         if (m.watchdog_usec > 0)
                 log_info("Watchdog: WATCHDOG=1 every %llu ms while healthy.",
                          (unsigned long long) m.watchdog_usec / 2000);
+        /* gunicorn: listening, before the first worker (as gunicorn, an
+         * exception here stops the server) */
+        if (hooks_when_ready() < 0) {
+                log_error("The when_ready hook failed, shutting down.");
+                r = -ECANCELED;
+                goto out;
+        }
 
         for (size_t i = 0; i < c->workers; i++) {
                 r = spawn_worker(&m, &m.slots[i], 0);
@@ -633,6 +673,9 @@ int master_run(const Config *c, Listeners *ls) {
         else
                 log_info("Shutting down: Master");
 out:
+        if (c->pidfile)
+                pidfile_remove(c->pidfile);
+        hooks_on_exit();
         for (size_t i = 0; m.slots && i < m.n_slots; i++) {
                 sd_event_source_disable_unref(m.slots[i].respawn);
                 sd_event_source_disable_unref(m.slots[i].kill);

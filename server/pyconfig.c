@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hooks.h"
 #include "log.h"
 #include "pyconfig.h"
 #include "python.h"
@@ -161,14 +162,7 @@ static int syntax_error(const char *path) {
                                path, line, msg ? msg : "invalid syntax");
 }
 
-static const char *const hooks[] = {
-        "on_starting", "on_reload", "when_ready", "pre_fork", "post_fork", "post_worker_init",
-        "worker_int", "worker_abort", "pre_exec", "pre_request", "post_request", "child_exit",
-        "worker_exit", "nworkers_changed", "on_exit", "ssl_context", NULL
-};
-
 static const char *const not_implemented[] = {
-        "proc_name", "pidfile",
         NULL
 };
 
@@ -203,6 +197,19 @@ static int apply_logging(Config *c, PyObject *ns) {
         if ((v = PyDict_GetItemString(ns, "logfile")) && v != Py_None)
                 log_notice("%s: 'logfile' is not a gunicorn setting (gunicorn ignores it too; "
                            "'errorlog' is the error log); ignored.", config_path);
+        return 0;
+}
+
+/* A string setting (None: left as it is). */
+static int apply_str(PyObject *ns, const char *name, char **ret) {
+        PyObject *v = PyDict_GetItemString(ns, name);                   /* borrowed */
+        char *s;
+        if (!v || v == Py_None)
+                return 0;
+        if (get_str(v, name, &s) < 0)
+                return -EINVAL;
+        free(*ret);
+        *ret = s;
         return 0;
 }
 
@@ -294,6 +301,21 @@ int pyconfig_load(Config *c, const char *path, const char *app) {
         }
         if ((v = PyDict_GetItemString(ns, "preload_app")) && get_bool(v, "preload_app", &c->preload) < 0)
                 return -EINVAL;
+        if (apply_str(ns, "proc_name", &c->proc_name) < 0 ||
+            apply_str(ns, "pidfile", &c->pidfile) < 0 ||
+            apply_str(ns, "wsgi_app", &c->app) < 0)
+                return -EINVAL;
+        if ((v = PyDict_GetItemString(ns, "raw_env")) && v != Py_None) {
+                if (get_strv(v, "raw_env", false, &c->raw_env) < 0)
+                        return -EINVAL;
+                for (size_t i = 0; c->raw_env[i]; i++)
+                        if (!strchr(c->raw_env[i], '='))
+                                return log_error_errno(EINVAL, "%s: setting 'raw_env': '%s' is not KEY=VALUE.",
+                                                       path, c->raw_env[i]);
+        }
+        if ((v = PyDict_GetItemString(ns, "forwarded_allow_ips")) && v != Py_None &&
+            get_strv(v, "forwarded_allow_ips", true, &c->forwarded_allow_ips) < 0)
+                return -EINVAL;
         if ((v = PyDict_GetItemString(ns, "worker_class")) && apply_worker_class(v) < 0)
                 return -EINVAL;
         if ((v = PyDict_GetItemString(ns, "threads"))) {
@@ -310,9 +332,5 @@ int pyconfig_load(Config *c, const char *path, const char *app) {
                 if ((v = PyDict_GetItemString(ns, not_implemented[i])) && v != Py_None)
                         log_notice("%s: setting '%s' is accepted but not implemented yet; ignored.",
                                    path, not_implemented[i]);
-        for (size_t i = 0; hooks[i]; i++)
-                if ((v = PyDict_GetItemString(ns, hooks[i])) && PyCallable_Check(v))
-                        log_notice("%s: server hook '%s' is defined but hooks are not run yet; ignored.",
-                                   path, hooks[i]);
-        return 0;
+        return hooks_load(ns, path);
 }

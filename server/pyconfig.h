@@ -4,7 +4,7 @@
  * interpreter, which this starts) and its module-level names are read:
  * those that are settings unitcorn supports are applied to the Config,
  * the ones it does not implement yet are accepted with a notice, hooks
- * get a notice that they are not run yet, anything else is ignored. */
+ * are kept for hooks.c, anything else is ignored. */
 #pragma once
 
 #include "config.h"

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -12,6 +13,32 @@
 
 static bool initialized;
 static PyObject *preloaded;
+static char *venv_python;         /* DIR/bin/python3 of the virtualenv; NULL: none */
+
+static bool is_dir(const char *path) {
+        struct stat st;
+        return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int python_use_virtualenv(const char *dir) {
+        _cleanup_free_ char *cfg = xstrjoin(dir, "/pyvenv.cfg", NULL);
+        _cleanup_free_ char *exe = xstrjoin(dir, "/bin/python3", NULL);
+        _cleanup_free_ char *site = xasprintf("%s/lib/python%d.%d/site-packages", dir,
+                                              PY_MAJOR_VERSION, PY_MINOR_VERSION);
+        if (!is_dir(dir))
+                return log_error_errno(ENOENT, "Virtualenv '%s' is not a directory.", dir);
+        if (access(cfg, F_OK) < 0)
+                return log_error_errno(EINVAL, "'%s' is not a virtualenv: it has no pyvenv.cfg.", dir);
+        if (access(exe, X_OK) < 0)
+                return log_error_errno(EINVAL, "'%s' is not a usable virtualenv: it has no bin/python3.", dir);
+        if (!is_dir(site))
+                return log_error_errno(EINVAL, "Virtualenv '%s' was made for another Python: it has no "
+                                       "lib/python%d.%d/site-packages, and unitcorn embeds Python %d.%d.",
+                                       dir, PY_MAJOR_VERSION, PY_MINOR_VERSION, PY_MAJOR_VERSION, PY_MINOR_VERSION);
+        free(venv_python);
+        venv_python = TAKE_PTR(exe);
+        return 0;
+}
 
 /* sys.path.insert(0, dir) */
 static int sys_path_insert(PyObject *path, const char *dir) {
@@ -35,7 +62,12 @@ int python_start(const char *app) {
          * app's print() arrives when it happens, not when a worker exits. */
         config.buffered_stdio = 0;
 
-        PyStatus st = PyConfig_SetBytesString(&config, &config.program_name, UNITCORN_PYTHON_EXECUTABLE);
+        /* A virtualenv's python: the path computation finds its
+         * pyvenv.cfg next to it, as when that python runs. */
+        const char *exe = venv_python ? venv_python : UNITCORN_PYTHON_EXECUTABLE;
+        PyStatus st = PyConfig_SetBytesString(&config, &config.program_name, exe);
+        if (!PyStatus_Exception(st) && venv_python)
+                st = PyConfig_SetBytesString(&config, &config.executable, exe);
         if (!PyStatus_Exception(st))
                 st = PyConfig_SetBytesArgv(&config, 1, (char *[]) { (char *) (app ? app : ""), NULL });
         if (!PyStatus_Exception(st))
@@ -54,6 +86,27 @@ int python_init(const Config *c) {
         if (r < 0)
                 return r;
 
+        _cleanup_pyobj_ PyObject *argv = Py_BuildValue("[s]", c->app ? c->app : "");
+        if (!argv || PySys_SetObject("argv", argv) < 0)
+                goto fail;
+
+        /* -e KEY=VALUE: gunicorn sets os.environ in the master (which
+         * putenv()s, so the workers inherit it) before loading the app. */
+        if (c->raw_env) {
+                _cleanup_pyobj_ PyObject *os = PyImport_ImportModule("os");
+                _cleanup_pyobj_ PyObject *environ = os ? PyObject_GetAttrString(os, "environ") : NULL;
+                if (!environ)
+                        goto fail;
+                for (size_t i = 0; c->raw_env[i]; i++) {
+                        const char *eq = strchr(c->raw_env[i], '=');
+                        _cleanup_pyobj_ PyObject *k = PyUnicode_DecodeFSDefaultAndSize(c->raw_env[i],
+                                                                                     eq - c->raw_env[i]);
+                        _cleanup_pyobj_ PyObject *v = PyUnicode_DecodeFSDefault(eq + 1);
+                        if (!k || !v || PyObject_SetItem(environ, k, v) < 0)
+                                goto fail;
+                }
+        }
+
         /* gunicorn: the working directory (after --chdir) first, the
          * --pythonpath entries before it. */
         PyObject *path = PySys_GetObject("path");   /* borrowed */
@@ -66,7 +119,7 @@ int python_init(const Config *c) {
         return 0;
 fail:
         python_print_exception();
-        return log_error_errno(EIO, "Failed to set up sys.path.");
+        return log_error_errno(EIO, "Failed to set up sys.argv, os.environ or sys.path.");
 }
 
 void python_print_exception(void) {
@@ -154,6 +207,8 @@ void python_after_fork_child(void) {
 void python_finalize(void) {
         if (initialized)
                 Py_CLEAR(preloaded);
+        free(venv_python);
+        venv_python = NULL;
         if (initialized && Py_FinalizeEx() < 0)
                 log_warning("Failed to flush Python's buffered data at exit, ignoring.");
         initialized = false;

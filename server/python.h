@@ -6,8 +6,14 @@
  * working directory, in front).  Workers call python_after_fork_child()
  * and import the app themselves (gunicorn's default), or, with --preload,
  * use the one the master imported before forking (python_preload_app()).
- * -c files are run by pyconfig.c.  Not here: virtualenvs ($VIRTUAL_ENV,
- * a venv's interpreter). */
+ * -c files are run by pyconfig.c.
+ *
+ * A virtualenv (--virtualenv DIR, $VIRTUAL_ENV) is honoured the way the
+ * venv's own python would be: PyConfig's executable and program_name are
+ * DIR/bin/python3, so the path computation finds DIR/pyvenv.cfg, sys.prefix
+ * is DIR and site adds DIR's site-packages (and the system's only with
+ * include-system-site-packages = true).  DIR must be a venv made for the
+ * Python unitcorn embeds (its lib/pythonX.Y/site-packages must exist). */
 #pragma once
 
 #define PY_SSIZE_T_CLEAN
@@ -15,11 +21,16 @@
 
 #include "config.h"
 
+/* Checks that dir is a virtualenv for this Python and makes the
+ * interpreter (not started yet) use it.  Returns 0, or a negative errno
+ * after saying what is wrong. */
+int python_use_virtualenv(const char *dir);
 /* Starts the interpreter (once; again is a no-op) with sys.argv = [app]:
  * -c FILE needs it before the command line is final. */
 int python_start(const char *app);
-/* python_start(), then sys.path from c (--pythonpath, the working
- * directory): call it after --chdir. */
+/* python_start(), then sys.argv = [c->app] (the app spec may have come
+ * from a config file's wsgi_app), os.environ from -e, sys.path from c
+ * (--pythonpath, the working directory): call it after --chdir. */
 int python_init(const Config *c);
 /* gunicorn's import_app(): "module:name", "module:factory()", "module"
  * (name "application").  Returns a new reference in *ret_app; on failure the

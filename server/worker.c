@@ -48,6 +48,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "hooks.h"
 #include "http.h"
 #include "log.h"
 #include "output.h"
@@ -544,8 +545,13 @@ static int worker_setup_signals(void) {
  * the stack of a worker stuck in Python on stderr before killing it.  Not
  * fatal: the worker still serves without it. */
 static void install_stack_dump(void) {
+        /* the worker_abort hook, if any, runs after the dump (chain) */
+        bool chain = hooks_install_abort(WORKER_SIGNAL_DUMP);
         _cleanup_pyobj_ PyObject *fh = PyImport_ImportModule("faulthandler");
-        _cleanup_pyobj_ PyObject *r = fh ? PyObject_CallMethod(fh, "register", "i", WORKER_SIGNAL_DUMP) : NULL;
+        _cleanup_pyobj_ PyObject *reg = fh ? PyObject_GetAttrString(fh, "register") : NULL;
+        _cleanup_pyobj_ PyObject *args = Py_BuildValue("(i)", WORKER_SIGNAL_DUMP);
+        _cleanup_pyobj_ PyObject *kwargs = Py_BuildValue("{sO}", "chain", chain ? Py_True : Py_False);
+        _cleanup_pyobj_ PyObject *r = reg && args && kwargs ? PyObject_Call(reg, args, kwargs) : NULL;
         if (!r) {
                 python_print_exception();
                 log_warning("Failed to install faulthandler, ignoring: no Python stack on --timeout.");
@@ -594,7 +600,7 @@ int worker_run(const Config *c, const Listeners *ls, int notify_fd, WorkerStats 
                 return WORKER_EXIT_APP_LOAD_ERROR;
         r = wsgi_init(app, c);
         Py_DECREF(app);    /* wsgi holds its own reference */
-        if (r < 0)
+        if (r < 0 || hooks_post_worker_init() < 0)
                 return WORKER_EXIT_BOOT_ERROR;
 
         w.wake = (Source) { .kind = SOURCE_WAKE, .fd = wake_fd };
@@ -669,6 +675,7 @@ int worker_run(const Config *c, const Listeners *ls, int notify_fd, WorkerStats 
                 conn_free(&w, w.conns);
         free(w.listeners);
         close(w.epoll_fd);
+        hooks_worker_exit();
         wsgi_done();
         python_finalize();
         return 0;

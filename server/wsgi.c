@@ -9,6 +9,8 @@
 
 #include "access.h"
 #include "filewrap.h"
+#include "forwarded.h"
+#include "hooks.h"
 #include "input.h"
 #include "log.h"
 #include "pylog.h"
@@ -34,8 +36,8 @@ static PyObject *base_environ;            /* owned: the keys common to every req
         X(SERVER_PROTOCOL) X(REMOTE_ADDR) X(REMOTE_PORT)
 #define DECLARE_KEY(k) static PyObject *k_##k;
 ENVIRON_KEYS(DECLARE_KEY)
-static PyObject *k_wsgi_input;
-static PyObject *v_http10, *v_http11, *v_empty, *v_port80, *v_localhost;
+static PyObject *k_wsgi_input, *k_wsgi_url_scheme;
+static PyObject *v_http10, *v_http11, *v_empty, *v_port80, *v_port443, *v_localhost;
 static PyObject *s_close, *s_write;        /* attribute names */
 /* REQUEST_METHOD values, interned on first use, by llhttp_method_t */
 static PyObject *v_methods[256];
@@ -690,7 +692,7 @@ static int add_address(PyObject *environ, PyObject *k_addr, PyObject *k_port,
 
 /* SERVER_NAME and SERVER_PORT: from Host when there is one (as gunicorn),
  * else the address the connection came in on. */
-static int add_server(PyObject *environ, const HttpRequest *req, const WsgiConn *wc) {
+static int add_server(PyObject *environ, const HttpRequest *req, const WsgiConn *wc, bool https) {
         const HttpHeader *h = http_req_header(req, "host");
         if (!h || h->value_len == 0) {
                 struct sockaddr_storage local = {0};
@@ -714,18 +716,22 @@ static int add_server(PyObject *environ, const HttpRequest *req, const WsgiConn 
                 port = colon + 1;
         }
         _cleanup_pyobj_ PyObject *name = latin1(v, hl);
-        _cleanup_pyobj_ PyObject *port_str = port ? latin1(port, n - hl - 1) : Py_NewRef(v_port80);
+        _cleanup_pyobj_ PyObject *port_str = port ? latin1(port, n - hl - 1) : Py_NewRef(https ? v_port443 : v_port80);
         if (!name || !port_str)
                 return -1;
-        cache_set(&host_cache, v, n, name, port_str);
+        if (!https)
+                cache_set(&host_cache, v, n, name, port_str);
         return PyDict_SetItem(environ, k_SERVER_NAME, name) < 0 ||
                PyDict_SetItem(environ, k_SERVER_PORT, port_str) < 0 ? -1 : 0;
 }
 
-static PyObject *environ_new(const HttpRequest *req, const WsgiConn *wc) {
+/* https: a trusted front end said so (forwarded.h). */
+static PyObject *environ_new(const HttpRequest *req, const WsgiConn *wc, bool https) {
         PyObject *environ = PyDict_Copy(base_environ);
         if (!environ)
                 return NULL;
+        if (https && set_item(environ, k_wsgi_url_scheme, PyUnicode_FromString("https")) < 0)
+                goto fail;
 
         const char *target = http_req_str(req, 0);
         size_t n = req->target_len;
@@ -750,7 +756,7 @@ static PyObject *environ_new(const HttpRequest *req, const WsgiConn *wc) {
             set_item(environ, k_RAW_URI, latin1(target, n)) < 0 ||
             set_item(environ, k_SERVER_PROTOCOL, Py_NewRef(req->minor ? v_http11 : v_http10)) < 0 ||
             add_address(environ, k_REMOTE_ADDR, k_REMOTE_PORT, wc->peer, &remote_cache) < 0 ||
-            add_server(environ, req, wc) < 0 ||
+            add_server(environ, req, wc, https) < 0 ||
             set_item(environ, k_wsgi_input, input_from_request(req)) < 0)
                 goto fail;
         for (size_t i = 0; i < req->n_headers; i++)
@@ -944,13 +950,33 @@ bool wsgi_handle(const HttpRequest *req, const WsgiConn *wc) {
         bool keep = false;
         uint64_t start = access_enabled() ? access_now_usec() : 0;
 
-        PyObject *environ = environ_new(req, wc);
+        int https = forwarded_scheme(req, wc->peer);
+        if (https < 0) {
+                /* gunicorn's InvalidSchemeHeaders */
+                log_warning("Contradictory scheme headers in %s %.*s, refused (400).", llhttp_method_name(req->method),
+                            (int) MIN(req->target_len, 200), http_req_str(req, 0));
+                size_t len;
+                char *r = http_error_response(400, &len);
+                out_add_take(wc->out, r, len);
+                return false;
+        }
+        /* server hooks: a flag test when none is defined */
+        PyObject *hreq = NULL;
+        if (hooks_per_request && hooks_pre_request(req, wc->peer, https, &hreq) < 0) {
+                hooks_post_request(hreq, NULL, NULL, NULL, 0);
+                return respond_error(&resp);
+        }
+
+        PyObject *environ = environ_new(req, wc, https);
         if (!environ) {
                 log_app_error(req, "failed to build the environ");
+                if (hooks_per_request)
+                        hooks_post_request(hreq, NULL, NULL, NULL, 0);
                 return respond_error(&resp);
         }
         Responder *responder = responder_get(&resp);
         if (!responder) {
+                Py_XDECREF(hreq);
                 Py_DECREF(environ);
                 log_app_error(req, "failed to create start_response");
                 return respond_error(&resp);
@@ -959,6 +985,10 @@ bool wsgi_handle(const HttpRequest *req, const WsgiConn *wc) {
         keep = call_app(&resp, environ, (PyObject *) responder);
         if (access_enabled())
                 log_access(&resp, environ, start);
+        /* the status that went out; none: ours, a 500 (or the client left) */
+        if (hooks_per_request)
+                hooks_post_request(hreq, environ, resp.head_sent ? resp.status : NULL,
+                                   resp.head_sent ? resp.headers : NULL, resp.sent);
 
         responder_put(responder);        /* the app may have kept it */
         Py_DECREF(environ);
@@ -975,10 +1005,12 @@ int wsgi_init(PyObject *application, const Config *c) {
         ENVIRON_KEYS(INTERN_KEY)
 #undef INTERN_KEY
         if (!(k_wsgi_input = PyUnicode_InternFromString("wsgi.input")) ||
+            !(k_wsgi_url_scheme = PyUnicode_InternFromString("wsgi.url_scheme")) ||
             !(v_http10 = PyUnicode_InternFromString("HTTP/1.0")) ||
             !(v_http11 = PyUnicode_InternFromString("HTTP/1.1")) ||
             !(v_empty = PyUnicode_InternFromString("")) ||
             !(v_port80 = PyUnicode_InternFromString("80")) ||
+            !(v_port443 = PyUnicode_InternFromString("443")) ||
             !(v_localhost = PyUnicode_InternFromString("localhost")) ||
             !(s_close = PyUnicode_InternFromString("close")) ||
             !(s_write = PyUnicode_InternFromString("write")))
@@ -1028,10 +1060,12 @@ void wsgi_done(void) {
         ENVIRON_KEYS(CLEAR_KEY)
 #undef CLEAR_KEY
         Py_CLEAR(k_wsgi_input);
+        Py_CLEAR(k_wsgi_url_scheme);
         Py_CLEAR(v_http10);
         Py_CLEAR(v_http11);
         Py_CLEAR(v_empty);
         Py_CLEAR(v_port80);
+        Py_CLEAR(v_port443);
         Py_CLEAR(v_localhost);
         Py_CLEAR(s_close);
         Py_CLEAR(s_write);

@@ -1,10 +1,12 @@
 """-c FILE: gunicorn Python config files, run in the embedded interpreter,
 with the command line overriding them."""
+import json
 import os
 import socket
 import subprocess
 
-from conftest import APPS, HERE, START_TIMEOUT, get, request, unitcorn_binary
+from conftest import (APPS, HERE, START_TIMEOUT, Notify, check_sanitizers, get, read_response, request,
+                      unitcorn_binary)
 
 KEEP_ALIVE_GET = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"
 
@@ -42,12 +44,15 @@ def wait_status(server, prefix, timeout=START_TIMEOUT):
 
 
 def test_real_deployment_config(start_server, tmp_path):
-    """The issue's config, on a free port: binds from the file, serves, and
-    says what it does with gevent and the settings it does not implement;
-    its errorlog (relative: after --chdir) gets the messages at debug level."""
+    """The issue's config, on a free port and with its pid file in a
+    temporary directory: binds from the file, serves, writes the pid file
+    and the process titles, says what it does with gevent and with
+    'logfile' (not a gunicorn setting); its errorlog (relative: after
+    --chdir) gets the messages at debug level."""
     port = free_port()
+    pidfile = tmp_path / "app.pid"
     with open(os.path.join(CONFIGS, "deployment.py")) as f:
-        text = f.read().replace("127.0.0.1:5000", f"127.0.0.1:{port}")
+        text = f.read().replace("127.0.0.1:5000", f"127.0.0.1:{port}").replace("./app.pid", str(pidfile))
     conf = write(tmp_path, text)
     s = start_server("hello:app", args=("-c", conf, "--chdir", str(tmp_path), "--pythonpath", APPS),
                      activate=False)
@@ -55,15 +60,19 @@ def test_real_deployment_config(start_server, tmp_path):
     r = request(s, KEEP_ALIVE_GET)
     assert r.status == 200
     assert r.header("Connection") != "close"      # keepalive = 75: kept alive
+    assert pidfile.read_text() == f"{s.proc.pid}\n"
+    with open(f"/proc/{s.proc.pid}/cmdline", "rb") as f:
+        assert f.read().rstrip(b"\0") == b"unitcorn: master [app]"
     out = s.output()
     # said while the file is read, before errorlog applies: on stderr
     assert "worker_class 'gevent'" in out
-    for name in ("pidfile", "logfile", "proc_name"):
-        assert f"'{name}'" in out, name
+    assert "'logfile'" in out
     errors = (tmp_path / "error.log").read_text()
     assert "[DEBUG] Error log: ./error.log" in errors
     assert "[INFO] Booting worker with pid:" in errors
     assert "Booting worker" not in out
+    assert s.stop() == 0
+    assert not pidfile.exists()
 
 
 def test_command_line_overrides_file(start_server, tmp_path):
@@ -126,10 +135,13 @@ preload_app = True
 some_helper_variable = object()
 def post_fork(server, worker):
     pass
+def worker_int(worker):
+    pass
 """)
     r = run("--check-config", "-c", conf, "flaskapp:app", cwd="/")
     assert r.returncode == 0, r.stderr
-    assert "'post_fork'" in r.stderr and "not run" in r.stderr
+    assert "'post_fork'" not in r.stderr
+    assert "'worker_int' is accepted but never called" in r.stderr
     assert "threads = 4" in r.stderr
     assert "some_helper_variable" not in r.stderr
 
@@ -144,3 +156,55 @@ def test_relative_config_path(tmp_path):
     write(tmp_path, "workers = 2\n", name="my.conf.py")
     r = run("--check-config", "-c", "my.conf.py", "--chdir", APPS, "hello:app", cwd=str(tmp_path))
     assert r.returncode == 0, r.stderr
+
+
+def test_default_config_file_in_working_directory(tmp_path):
+    """No -c: gunicorn reads ./gunicorn.conf.py (of the directory it is
+    started in, before --chdir) when there is one."""
+    write(tmp_path, "workers = 3\nproc_name = 'from-default'\n")
+    r = run("--print-config", "--chdir", APPS, "hello:app", cwd=str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert "\nworkers                  = 3\n" in r.stdout
+    assert "proc_name                = from-default" in r.stdout
+    assert "config                   = gunicorn.conf.py" in r.stdout
+    # -c names another file: the default one is not read
+    other = write(tmp_path, "workers = 4\n", name="other.py")
+    r = run("--print-config", "-c", other, "--chdir", APPS, "hello:app", cwd=str(tmp_path))
+    assert "\nworkers                  = 4\n" in r.stdout and "from-default" not in r.stdout
+
+
+def test_no_default_config_file(tmp_path):
+    r = run("--print-config", "--chdir", APPS, "hello:app", cwd=str(tmp_path))
+    assert r.returncode == 0 and "\nworkers                  = 1\n" in r.stdout
+
+
+def test_wsgi_app_from_the_file(tmp_path):
+    """The file's wsgi_app when the command line has no app spec; sys.argv
+    is then that app spec alone."""
+    port = free_port()
+    conf = write(tmp_path, f"wsgi_app = 'argv:app'\nbind = '127.0.0.1:{port}'\nchdir = {APPS!r}\n")
+    notify = Notify()
+    env = dict(os.environ, NOTIFY_SOCKET=notify.name)
+    for k in ("LISTEN_FDS", "LISTEN_PID", "WEB_CONCURRENCY"):
+        env.pop(k, None)
+    proc = subprocess.Popen([unitcorn_binary(), "-c", conf], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        notify.wait_for("READY=1")
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as c:
+            c.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            r = read_response(c.makefile("rb"))
+        assert json.loads(r.body) == ["argv:app"]
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=60)
+        notify.close()
+    assert proc.returncode == 0, err
+    check_sanitizers(err)
+
+
+def test_command_line_app_over_wsgi_app(tmp_path):
+    conf = write(tmp_path, "wsgi_app = 'nonexistent_module_xyz:app'\n")
+    r = run("--check-config", "-c", conf, "--chdir", APPS, "hello:app")
+    assert r.returncode == 0, r.stderr
+    r = run("--check-config", "-c", conf, "--chdir", APPS)
+    assert r.returncode == 1 and "nonexistent_module_xyz" in r.stderr

@@ -88,7 +88,8 @@ int main(int argc, char *argv[]) {
                 config_done(&c);
                 return EXIT_FAILURE;
         }
-        if (python_init(&c) < 0 || pylog_setup() < 0) {
+        /* Python in the master only when it has a use there (python.h) */
+        if ((c.preload || python_initialized()) && (python_init(&c) < 0 || pylog_setup() < 0)) {
                 listeners_close(&ls, true);
                 config_done(&c);
                 return EXIT_FAILURE;

@@ -172,7 +172,8 @@ static int spawn_worker(Master *m, Slot *s, unsigned generation) {
                 /* The child never returns into the master's loop: the
                  * sd-event objects it inherited are left untouched (sd-event
                  * refuses use from another process anyway). */
-                python_after_fork_child();
+                if (python_after_fork_child(m->config) < 0)
+                        _exit(WORKER_EXIT_BOOT_ERROR);
                 close(m->pipe_read);
                 proctitle_set("worker", m->config->proc_name ? m->config->proc_name : m->config->app);
                 /* as gunicorn: an exception in post_fork is a boot error */

@@ -192,16 +192,30 @@ PyObject *python_preloaded_app(void) {
         return preloaded;
 }
 
+bool python_initialized(void) {
+        return initialized;
+}
+
 void python_before_fork(void) {
-        PyOS_BeforeFork();
+        if (initialized)
+                PyOS_BeforeFork();
 }
 
 void python_after_fork_parent(void) {
-        PyOS_AfterFork_Parent();
+        if (initialized)
+                PyOS_AfterFork_Parent();
 }
 
-void python_after_fork_child(void) {
-        PyOS_AfterFork_Child();
+int python_after_fork_child(const Config *c) {
+        if (initialized) {
+                PyOS_AfterFork_Child();
+                return 0;
+        }
+        /* The master had no use for Python (no -c file, no --preload): it
+         * stays small, and each worker starts its own interpreter. */
+        if (python_init(c) < 0 || pylog_setup() < 0)
+                return -1;
+        return 0;
 }
 
 void python_finalize(void) {

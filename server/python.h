@@ -1,11 +1,14 @@
 /* python.h: the embedded interpreter's life cycle and loading the app.
  *
- * PyConfig initialisation in the master (so that --preload can come later),
- * sys.argv = [the app spec] so the app's own argparse never sees unitcorn's
- * options, sys.path as gunicorn builds it (--pythonpath entries, then the
- * working directory, in front).  Workers call python_after_fork_child()
- * and import the app themselves (gunicorn's default), or, with --preload,
- * use the one the master imported before forking (python_preload_app()).
+ * PyConfig initialisation, sys.argv = [the app spec] so the app's own
+ * argparse never sees unitcorn's options, sys.path as gunicorn builds it
+ * (--pythonpath entries, then the working directory, in front).  The
+ * master starts Python only when it needs it (a -c file, whose hooks may
+ * run there too, or --preload): otherwise each worker starts its own in
+ * python_after_fork_child(), and the master stays a small C process (it
+ * is the memory of one worker less).  Workers import the app themselves
+ * (gunicorn's default), or, with --preload, use the one the master
+ * imported before forking (python_preload_app()).
  * -c files are run by pyconfig.c.
  *
  * A virtualenv (--virtualenv DIR, $VIRTUAL_ENV) is honoured the way the
@@ -43,7 +46,10 @@ int python_preload_app(const char *spec);
 PyObject *python_preloaded_app(void);
 void python_before_fork(void);
 void python_after_fork_parent(void);
-void python_after_fork_child(void);
+/* In a new worker: Python's own after-fork work, or, when the master has
+ * no interpreter, python_init() and the logging bridge; <0: a boot error. */
+int python_after_fork_child(const Config *c);
+bool python_initialized(void);
 void python_finalize(void);
 
 /* Logs the pending exception with its traceback (pylog.c: one message at

@@ -108,6 +108,23 @@ def test_no_watchdog_while_the_master_is_stopped(start_server):
     assert get(srv).status == 200
 
 
+def test_watchdog_goes_on_while_a_request_runs_long(start_server, tmp_path):
+    """A worker inside the app is --timeout's business: the pings go on
+    for several watchdog intervals while a request is held in the app."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    srv = start_server("lifecycle:app", ["--timeout", "0"], env={"WATCHDOG_USEC": "400000"})
+    with srv.connect() as s:
+        s.sendall(f"GET /block?{fifo} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        with open(fifo, "wb") as w:              # the request is in the app
+            srv.notify.drain()
+            for _ in range(5):                   # 5 pings at 0.2 s: 2.5 intervals of 0.4 s
+                receive_until(srv, "WATCHDOG=1", timeout=5)
+            w.write(b"done")
+        assert read_response(s.makefile("rb")).body == b"done"
+    assert "withholding" not in srv.output()
+
+
 def test_no_watchdog_without_watchdog_usec(start_server):
     srv = start_server("hello:app", ["-w", "2"])
     assert get(srv).status == 200

@@ -295,3 +295,20 @@ def test_socket_activation_wins_over_bind(launch):
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", unused), timeout=START_TIMEOUT).close()
     assert f"127.0.0.1:{unused}" not in srv.output()
+
+
+def test_listen_fds_for_another_pid_are_ignored(launch):
+    """LISTEN_PID names another process (the fds were meant for a parent):
+    not ours to take; -b is bound instead."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(16)
+    port = free_port()
+    prefix, env, fds = activation_command([s])
+    prefix[2] = prefix[2].replace("export LISTEN_PID=$$", "export LISTEN_PID=1")
+    srv = launch([*prefix, unitcorn_binary(), "--chdir", APPS, "-b", f"127.0.0.1:{port}", "hello:app"],
+                 env=env, pass_fds=fds)
+    s.close()
+    assert environ_over(tcp("127.0.0.1", port))["SERVER_PORT"] == "81"
+    out = srv.output()
+    assert f"Listening at: 127.0.0.1:{port}\n" in out and "(from systemd)" not in out

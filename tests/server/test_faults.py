@@ -132,9 +132,10 @@ class Load:
     (sendall returned) before the mark must be answered; a reused
     connection that the server closed cleanly before any byte of an
     answer (EOF, the idle keep-alive race: the request crossed the FIN)
-    is retried on a new connection; a reset is a failure, except on a
-    connection opened after the mark (a stopping server's backlog); so is
-    a refused connection before the mark."""
+    is retried on a new connection; a reset is a failure, except, when
+    stopping, on a connection opened after the mark (left in the backlog
+    of a server that stopped accepting); so is a refused connection before
+    the mark."""
 
     REQUEST = b"GET /pid HTTP/1.1\r\nHost: x\r\n\r\n"
 

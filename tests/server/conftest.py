@@ -6,11 +6,14 @@ systemd's socket-activation protocol (fd 3, LISTEN_FDS=1, LISTEN_PID set to
 the server's own pid by a bash that then execs it), so every test also
 exercises socket activation.  Readiness is the READY=1 datagram on a
 NOTIFY_SOCKET this fixture listens on."""
+import fcntl
 import os
 import signal
 import socket
+import struct
 import subprocess
 import tempfile
+import threading
 import uuid
 
 import pytest
@@ -34,11 +37,15 @@ def unitcorn_binary():
 class Notify:
     """A NOTIFY_SOCKET in the abstract namespace, recording datagrams."""
 
-    def __init__(self):
+    def __init__(self, passcred=False):
         self.name = "@unitcorn-test-" + uuid.uuid4().hex
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+        if passcred:
+            # the kernel then attaches the sender's pid to every datagram
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
         self.sock.bind("\0" + self.name[1:])
         self.messages = []
+        self.senders = []        # (pid, message), filled by receive() only
 
     def wait_for(self, line, timeout=START_TIMEOUT):
         """Returns once a datagram with `line` as one of its lines arrived."""
@@ -50,13 +57,37 @@ class Notify:
                 raise AssertionError(f"no {line} within {timeout}s; got {self.messages}")
         return self.messages
 
+    def receive(self, timeout):
+        """One datagram (text, sender pid; pid 0 without passcred), or None
+        after timeout seconds (0: only what is queued already)."""
+        self.sock.settimeout(max(timeout, 0.0))      # 0.0: non-blocking
+        try:
+            data, anc, _, _ = self.sock.recvmsg(4096, socket.CMSG_SPACE(12))
+        except (socket.timeout, BlockingIOError):
+            return None
+        pid = 0
+        for level, kind, cdata in anc:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS:
+                pid = struct.unpack("iII", cdata[:12])[0]
+        text = data.decode()
+        self.messages.append(text)
+        self.senders.append((pid, text))
+        return text, pid
+
+    def drain(self):
+        """Every datagram queued now, without waiting."""
+        out = []
+        while (got := self.receive(0)) is not None:
+            out.append(got)
+        return out
+
     def close(self):
         self.sock.close()
 
 
 class Server:
-    def __init__(self, app, args=(), activate=True, env=None):
-        self.notify = Notify()
+    def __init__(self, app, args=(), activate=True, env=None, passcred=False):
+        self.notify = Notify(passcred)
         self.log = tempfile.TemporaryFile(mode="w+")
         self.port = None
         self.listener = None
@@ -111,6 +142,71 @@ class Server:
         return self.proc.returncode
 
 
+class Launched(Server):
+    """unitcorn started by a command line of the test's own (through
+    systemd-socket-activate, or with several hand-passed sockets), with the
+    same NOTIFY_SOCKET, log and clean-up as Server.  cmd is the whole
+    command; the caller sets .port (or connects by itself)."""
+
+    def __init__(self, cmd, env=None, pass_fds=(), passcred=False, pipe=False):
+        self.notify = Notify(passcred)
+        self.log = tempfile.TemporaryFile(mode="w+")
+        self.port = None
+        self.listener = None
+        environ = dict(os.environ)
+        for k in ("LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "WEB_CONCURRENCY", "PORT"):
+            environ.pop(k, None)
+        environ.update(NOTIFY_SOCKET=self.notify.name, PYTHONDONTWRITEBYTECODE="1")
+        environ.update(env or {})
+        self.proc = subprocess.Popen(cmd, env=environ, pass_fds=pass_fds,
+                                     stdout=subprocess.PIPE if pipe else self.log,
+                                     stderr=subprocess.STDOUT)
+
+    def wait_line(self, text, count=1):
+        """With pipe=True: reads the output until `count` lines containing
+        `text` came (a launcher saying it listens), copying it to the log,
+        then copies the rest in a thread."""
+        # O_APPEND through its own open file description: never at the
+        # offset output() moves
+        log = open(f"/proc/self/fd/{self.log.fileno()}", "a")
+        seen = 0
+        while seen < count:
+            line = self.proc.stdout.readline().decode(errors="replace")
+            if not line:
+                raise AssertionError(f"output ended before {count} lines with {text!r}:\n{self.output()}")
+            log.write(line)
+            log.flush()
+            seen += text in line
+
+        def pump():
+            with log:
+                for raw in self.proc.stdout:
+                    log.write(raw.decode(errors="replace"))
+                    log.flush()
+        self.pump = threading.Thread(target=pump, daemon=True)
+        self.pump.start()
+
+    def stop(self):
+        status = super().stop()
+        if getattr(self, "pump", None):
+            self.pump.join(timeout=60)       # all of the output is in the log
+        return status
+
+
+def activation_command(sockets, names=None):
+    """(command prefix, environment, fds to pass) handing `sockets` over as
+    fds 3, 4, … with LISTEN_FDS (and LISTEN_FDNAMES): bash sets LISTEN_PID
+    to its own pid and execs the rest of the command.  The sockets are
+    duplicated to fds 100 and up first, so that moving one to 3 + i never
+    overwrites another."""
+    high = [fcntl.fcntl(s.fileno(), fcntl.F_DUPFD_CLOEXEC, 100) for s in sockets]
+    moves = " ".join(f"{3 + i}<&{fd} {fd}<&-" for i, fd in enumerate(high))
+    env = {"LISTEN_FDS": str(len(sockets))}
+    if names:
+        env["LISTEN_FDNAMES"] = ":".join(names)
+    return ["/bin/bash", "-c", f'export LISTEN_PID=$$; exec "$0" "$@" {moves}'], env, high
+
+
 def check_sanitizers(output):
     for marker in ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer"):
         assert marker not in output, f"sanitizer report in the server's output:\n{output}"
@@ -121,8 +217,8 @@ def start_server():
     """start_server(app, args=(), activate=True, env=None) -> a ready Server."""
     servers = []
 
-    def start(app="hello:app", args=(), activate=True, env=None, wait=True):
-        s = Server(app, args, activate, env)
+    def start(app="hello:app", args=(), activate=True, env=None, wait=True, passcred=False):
+        s = Server(app, args, activate, env, passcred)
         servers.append(s)
         return s.wait_ready() if wait else s
 
@@ -131,6 +227,29 @@ def start_server():
         s.stop()
         out = s.output()
         print(out)       # shown by pytest when the test failed
+        check_sanitizers(out)
+
+
+@pytest.fixture
+def launch():
+    """launch(cmd, env=None, pass_fds=(), passcred=False, wait=True, pipe=False) -> a
+    Launched server (ready, unless wait=False), stopped and checked for
+    sanitizer reports at the end of the test."""
+    servers = []
+
+    def start(cmd, env=None, pass_fds=(), passcred=False, wait=True, pipe=False):
+        s = Launched(cmd, env, pass_fds, passcred, pipe)
+        servers.append(s)
+        for fd in pass_fds:
+            if fd >= 100:        # activation_command()'s copies: the server has them now
+                os.close(fd)
+        return s.wait_ready() if wait else s
+
+    yield start
+    for s in servers:
+        s.stop()
+        out = s.output()
+        print(out)
         check_sanitizers(out)
 
 

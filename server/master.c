@@ -489,6 +489,7 @@ static int on_sigchld(sd_event_source *src, const struct signalfd_siginfo *si, v
                         continue;
                 hooks_child_exit(pid, s->age);
                 uint64_t lived = now_usec() - s->started;
+                bool was_ready = s->ready;
                 s->pid = 0;
                 s->ready = false;
 
@@ -504,8 +505,11 @@ static int on_sigchld(sd_event_source *src, const struct signalfd_siginfo *si, v
                                 start_reload(m);
                         continue;
                 }
-                if (WIFEXITED(status) && (WEXITSTATUS(status) == WORKER_EXIT_APP_LOAD_ERROR ||
-                                          WEXITSTATUS(status) == WORKER_EXIT_BOOT_ERROR)) {
+                /* Only a worker that never got ready failed to boot: one that
+                 * served and then exits 3 or 4 (an app's os._exit(3)) crashed,
+                 * and is replaced like any other (gunicorn would stop). */
+                if (!was_ready && WIFEXITED(status) && (WEXITSTATUS(status) == WORKER_EXIT_APP_LOAD_ERROR ||
+                                                        WEXITSTATUS(status) == WORKER_EXIT_BOOT_ERROR)) {
                         const char *why = WEXITSTATUS(status) == WORKER_EXIT_APP_LOAD_ERROR ?
                                 "the app failed to load" : "setup failed";
                         if (m->reloading && s->generation != m->generation) {

@@ -690,6 +690,15 @@ static int add_address(PyObject *environ, PyObject *k_addr, PyObject *k_port,
         return set_item(environ, k_port, port ? uint_str(port) : Py_NewRef(v_empty));
 }
 
+/* REMOTE_ADDR and REMOTE_PORT; a UNIX peer has an empty address and no
+ * port (as gunicorn). */
+static int add_remote(PyObject *environ, const struct sockaddr_storage *peer) {
+        if (peer->ss_family == AF_UNIX)
+                return PyDict_SetItem(environ, k_REMOTE_ADDR, v_empty) < 0 ||
+                       PyDict_DelItem(environ, k_REMOTE_PORT) < 0 ? -1 : 0;
+        return add_address(environ, k_REMOTE_ADDR, k_REMOTE_PORT, peer, &remote_cache);
+}
+
 /* SERVER_NAME and SERVER_PORT: from Host when there is one (as gunicorn),
  * else the address the connection came in on. */
 static int add_server(PyObject *environ, const HttpRequest *req, const WsgiConn *wc, bool https) {
@@ -698,9 +707,16 @@ static int add_server(PyObject *environ, const HttpRequest *req, const WsgiConn 
                 struct sockaddr_storage local = {0};
                 socklen_t len = sizeof local;
                 (void) getsockname(wc->fd, (struct sockaddr *) &local, &len);
-                if (local.ss_family == AF_UNIX)
-                        return set_item(environ, k_SERVER_NAME, Py_NewRef(v_localhost)) < 0 ||
+                /* gunicorn: a UNIX socket's name is its path */
+                if (local.ss_family == AF_UNIX) {
+                        const struct sockaddr_un *un = (const struct sockaddr_un *) &local;
+                        size_t n = len > offsetof(struct sockaddr_un, sun_path) ?
+                                   strnlen(un->sun_path, len - offsetof(struct sockaddr_un, sun_path)) : 0;
+                        return set_item(environ, k_SERVER_NAME,
+                                        n > 0 ? PyUnicode_DecodeFSDefaultAndSize(un->sun_path, (Py_ssize_t) n)
+                                              : Py_NewRef(v_localhost)) < 0 ||
                                set_item(environ, k_SERVER_PORT, Py_NewRef(v_empty)) < 0 ? -1 : 0;
+                }
                 return add_address(environ, k_SERVER_NAME, k_SERVER_PORT, &local, NULL);
         }
         const char *v = http_req_str(req, h->value);
@@ -755,7 +771,7 @@ static PyObject *environ_new(const HttpRequest *req, const WsgiConn *wc, bool ht
             set_item(environ, k_QUERY_STRING, q ? latin1(q + 1, plen - path_len - 1) : Py_NewRef(v_empty)) < 0 ||
             set_item(environ, k_RAW_URI, latin1(target, n)) < 0 ||
             set_item(environ, k_SERVER_PROTOCOL, Py_NewRef(req->minor ? v_http11 : v_http10)) < 0 ||
-            add_address(environ, k_REMOTE_ADDR, k_REMOTE_PORT, wc->peer, &remote_cache) < 0 ||
+            add_remote(environ, wc->peer) < 0 ||
             add_server(environ, req, wc, https) < 0 ||
             set_item(environ, k_wsgi_input, input_from_request(req)) < 0)
                 goto fail;

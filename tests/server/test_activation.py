@@ -246,9 +246,6 @@ def gunicorn_unix(sockdir):
         notify.close()
 
 
-@pytest.mark.xfail(strict=True, reason="wsgi.c: add_address() sets REMOTE_PORT='' for a UNIX peer, where gunicorn "
-                   "sets none; add_server() gives SERVER_NAME 'localhost' without a Host, where gunicorn gives "
-                   "the socket's path")
 def test_unix_peer_environ_matches_gunicorn(start_server, gunicorn_unix, sockdir):
     path = os.path.join(sockdir, "s")
     start_server("hello:app", ["-b", f"unix:{path}"], activate=False)

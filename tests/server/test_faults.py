@@ -30,10 +30,7 @@ def closed_without_answer(srv, raw):
 
 @pytest.mark.parametrize("code", [
     0, 1, 2, 77,
-    pytest.param(3, marks=pytest.mark.xfail(strict=True, reason=(
-        "master.c on_sigchld(): an exit status of 3 (WORKER_EXIT_BOOT_ERROR) or 4 (APP_LOAD_ERROR) is taken "
-        "for a failed boot and stops the whole service, even from a worker that was ready and serving "
-        "(s->ready): an app's os._exit(3) in a request shuts the server down (gunicorn's arbiter does the same)"))),
+    3, 4,
 ])
 def test_os_exit_in_the_app_replaces_the_worker(start_server, code):
     srv = start_server("faulty:app")

@@ -8,7 +8,12 @@
  * A status or header the app should not have produced (CR, LF, NUL, a
  * non-token name) becomes a 500; never a word of it reaches the wire.
  *
- * Not done yet: wsgi.file_wrapper, threads,
+ * --threads N > 1 (wsgi.multithread): wsgi_thread_*() below run requests
+ * in the worker's pool threads, each holding the GIL only while in Python;
+ * whatever is per request lives in the request's Response and responder
+ * object, never in a static.
+ *
+ * Not done yet: wsgi.file_wrapper,
  * access logging. */
 #pragma once
 
@@ -33,3 +38,17 @@ void wsgi_done(void);
 /* Answers req on wc->out (flushing as it goes when a body is large).
  * Returns whether the connection may carry another request. */
 bool wsgi_handle(const HttpRequest *req, const WsgiConn *wc);
+
+/* --threads: a pool thread's Python side.  wsgi_thread_new() is called in
+ * the new thread (which must not hold the GIL): it gets a Python thread
+ * state and returns with the GIL released.  wsgi_thread_handle() is
+ * wsgi_handle() holding the GIL for the app's run only (and letting it go
+ * around every write that waits); it returns without the GIL and with the
+ * rest of the response on wc->out, which the caller writes, or clears, in
+ * the same thread: the bytes objects it holds are released the next time
+ * the thread has the GIL.  wsgi_thread_free() gives the thread state
+ * back. */
+typedef struct WsgiThread WsgiThread;
+WsgiThread *wsgi_thread_new(void);
+bool wsgi_thread_handle(WsgiThread *t, const HttpRequest *req, const WsgiConn *wc);
+void wsgi_thread_free(WsgiThread *t);

@@ -121,7 +121,13 @@ PoolJob *pool_collect(Pool *p) {
 }
 
 void pool_job_idle(void) {
-        __atomic_store_n(&current->busy_since, 0, __ATOMIC_RELAXED);
+        if (current)
+                __atomic_store_n(&current->busy_since, 0, __ATOMIC_RELAXED);
+}
+
+void pool_job_busy(void) {
+        if (current)
+                __atomic_store_n(&current->busy_since, now_usec() | 1, __ATOMIC_RELAXED);
 }
 
 uint64_t pool_busy_since(Pool *p) {

@@ -10,7 +10,8 @@
  * that is what keeps pipelined requests of a connection in order.
  *
  * For --timeout, each thread publishes when it started the job it is
- * running (until pool_job_idle()); pool_busy_since() is the oldest. */
+ * running, or resumed it (pool_job_idle(), pool_job_busy());
+ * pool_busy_since() is the oldest. */
 #pragma once
 
 #include <stdint.h>
@@ -37,9 +38,11 @@ void pool_submit(Pool *p, PoolJob *job);
 PoolJob *pool_collect(Pool *p);
 /* CLOCK_MONOTONIC µs at which the oldest running job started; 0: none. */
 uint64_t pool_busy_since(Pool *p);
-/* In a pool thread's run(): the rest of this job does not count for
- * pool_busy_since() (it waits for a client, not for the app). */
+/* In a pool thread's run(): from now on this job does not count for
+ * pool_busy_since() (it waits for a client, not for the app), until
+ * pool_job_busy() (from now).  No-ops in other threads. */
 void pool_job_idle(void);
+void pool_job_busy(void);
 /* Stops the threads: each finishes the job it runs (jobs still waiting are
  * dropped: the caller owns them) and calls thread_done; then joins them.
  * NULL is fine.  Returns NULL. */

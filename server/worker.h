@@ -9,8 +9,10 @@
  *
  * Signals: SIGTERM drains (stop accepting, finish the requests begun,
  * close idle keep-alive connections, exit 0); SIGINT/SIGQUIT stop after
- * the request running; WORKER_SIGNAL_DUMP writes every thread's Python
- * stack to stderr (faulthandler), for the master's --timeout.
+ * the request running (with --threads, the requests the threads run;
+ * requests still waiting for a thread are dropped); WORKER_SIGNAL_DUMP
+ * writes every thread's Python stack to stderr (faulthandler), for the
+ * master's --timeout.
  *
  * --max-requests (+ jitter): the worker that answered its last request
  * stops accepting, drains as on SIGTERM and exits 0 with stats->recycled

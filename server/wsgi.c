@@ -9,6 +9,7 @@
 
 #include "input.h"
 #include "log.h"
+#include "pool.h"
 #include "wsgi.h"
 
 /* Queued body bytes beyond which a streaming response is pushed out to the
@@ -86,13 +87,18 @@ static void release_deferred(void) {
         n_deferred = 0;
 }
 
-/* out_flush_blocking(), without the GIL when threaded. */
+/* out_flush_blocking(), without the GIL when threaded; and then the time
+ * spent waiting for the client does not count as time in the app for
+ * --timeout (pool.h): a request is stuck when the app makes no progress,
+ * not when a client reads slowly (that is --header-timeout's). */
 static int flush_blocking(OutQueue *out, int fd, int timeout_ms) {
         if (!threaded)
                 return out_flush_blocking(out, fd, timeout_ms);
         int r;
         Py_BEGIN_ALLOW_THREADS
+        pool_job_idle();
         r = out_flush_blocking(out, fd, timeout_ms);
+        pool_job_busy();
         Py_END_ALLOW_THREADS
         release_deferred();
         return r;

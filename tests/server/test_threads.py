@@ -5,8 +5,10 @@ same time), never by timing.  The rest of the suite runs again with
 --threads 4 (meson test "server-threads", conftest.py)."""
 import os
 import signal
+import socket
 import subprocess
 import threading
+import time
 
 from conftest import APPS, get, read_response, unitcorn_binary
 
@@ -31,6 +33,18 @@ def parallel(fn, args):
         t.join(WAIT * 2)
     assert not errors, errors
     return results
+
+
+def open_writer(path):
+    """open(path, "wb") on a FIFO: returns once the app opened it for
+    reading, i.e. once that request is in the app; fails (rather than
+    hanging) if that does not happen within WAIT."""
+    got = []
+    t = threading.Thread(target=lambda: got.append(open(path, "wb")), daemon=True)
+    t.start()
+    t.join(WAIT)
+    assert got, f"the request on {path} never reached the app"
+    return got[0]
 
 
 def test_n_requests_run_at_once(start_server):
@@ -135,6 +149,75 @@ def test_stuck_thread_times_out_with_its_traceback(start_server):
     assert f'threads.py", line {line} in app' in out, out
 
 
+def slow_reader(srv, path, n=1):
+    """A connection that asks for path (n times, pipelined) and then reads
+    nothing."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.settimeout(WAIT)
+    s.connect(("127.0.0.1", srv.port))
+    s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode() * n)
+    return s
+
+
+def wait_status(srv, pred):
+    """Waits for a STATUS= datagram whose text satisfies pred."""
+    deadline = time.monotonic() + WAIT
+    while True:
+        for m in srv.notify.messages:
+            for line in m.split("\n"):
+                if line.startswith("STATUS=") and pred(line):
+                    return line
+        left = deadline - time.monotonic()
+        assert left > 0, f"no such STATUS= within {WAIT}s; got {srv.notify.messages}"
+        srv.notify.sock.settimeout(left)
+        try:
+            srv.notify.messages.append(srv.notify.sock.recv(4096).decode())
+        except socket.timeout:
+            pass
+
+
+def test_a_slow_reader_is_not_a_stuck_app(start_server):
+    """A thread waiting for a client to read its response is not inside the
+    app: --timeout leaves the worker alone (--header-timeout is what bounds
+    that wait), and the other thread serves meanwhile."""
+    srv = start_server("threads:app", ["--threads", "2", "--timeout", "1"])
+    pid = int(get(srv, "/pid").body)
+    with slow_reader(srv, "/big") as s:
+        # a window in which nothing must happen: well past --timeout
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            assert int(get(srv, "/pid").body) == pid
+            srv.notify.sock.settimeout(0.2)
+            try:
+                srv.notify.messages.append(srv.notify.sock.recv(4096).decode())
+            except socket.timeout:
+                pass
+        f = s.makefile("rb")
+        r = read_response(f)
+        assert r.status == 200 and len(r.body) == 32 * 1024 * 1024
+    assert "timed out" not in srv.output()
+
+
+def test_header_timeout_bounds_a_slow_reader(start_server):
+    """Writing a response after the app returned: --header-timeout without
+    progress, then the thread gives the client up (the connection is closed
+    mid-response) and is free again.  Pipelined requests fill the socket
+    buffers first."""
+    srv = start_server("threads:app", ["--threads", "2", "--header-timeout", "1", "--keep-alive", "30"])
+    n = 80
+    with slow_reader(srv, "/medium", n) as s:
+        wait_status(srv, lambda line: " 0 requests served" not in line and line.endswith(" 0 in flight"))
+        got = 0
+        try:
+            while chunk := s.recv(1 << 20):
+                got += len(chunk)
+        except ConnectionResetError:
+            pass
+        assert got < n * 200 * 1024, "every response was written"
+    assert get(srv, "/pid").status == 200
+
+
 def test_sigterm_drains_the_requests_in_flight(start_server, tmp_path):
     fifos = [tmp_path / f"fifo{i}" for i in range(3)]
     for p in fifos:
@@ -144,7 +227,7 @@ def test_sigterm_drains_the_requests_in_flight(start_server, tmp_path):
     writers = []
     for s, p in zip(conns, fifos):
         s.sendall(f"GET /fifo?{p} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
-        writers.append(open(p, "wb"))          # returns once the app opened it: 3 in the app at once
+        writers.append(open_writer(p))          # 3 in the app at once
     srv.notify.wait_for("STATUS=1 worker, 0 requests served, 3 in flight")
     srv.proc.send_signal(signal.SIGTERM)
     srv.notify.wait_for("STOPPING=1")
@@ -232,7 +315,7 @@ def test_sigint_stops_after_the_requests_running(start_server, tmp_path):
     srv = start_server("threads:app", ["--threads", "2"])
     with srv.connect(timeout=WAIT) as s:
         s.sendall(f"GET /fifo?{fifo} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
-        with open(fifo, "wb") as w:             # the request is in the app
+        with open_writer(fifo) as w:
             srv.proc.send_signal(signal.SIGINT)
             srv.notify.wait_for("STOPPING=1")
             w.write(b"finished")

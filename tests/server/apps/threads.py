@@ -11,6 +11,8 @@ N = int(os.environ.get("BARRIER_PARTIES", "4"))
 barrier = threading.Barrier(N, timeout=float(os.environ.get("BARRIER_TIMEOUT", WAIT)))
 released = threading.Event()
 calls = []
+BIG = 32 * 1024 * 1024      # more than the socket buffers hold
+MEDIUM = 200 * 1024
 calls_lock = threading.Lock()
 
 
@@ -49,6 +51,11 @@ def app(environ, start_response):
         # a body larger than the output high-water mark, streamed
         start_response("200 OK", [("Content-Type", "application/octet-stream")])
         return (bytes([i]) * 65536 for i in range(16))
+    if path == "/big":
+        return respond(start_response, b"x" * BIG)
+    if path == "/medium":
+        # below the output high-water mark: queued whole, written after the app
+        return respond(start_response, b"x" * MEDIUM)
     if path == "/calls":
         with calls_lock:
             return respond(start_response, " ".join(calls).encode())

@@ -78,8 +78,12 @@ def test_one_thread_is_one_request_at_a_time(start_server):
 
 
 def test_wsgi_multithread(start_server):
-    assert get(start_server("threads:app", ["--threads", "3"]), "/multithread").body == b"True"
-    assert get(start_server("threads:app", ["--threads", "1"]), "/multithread").body == b"False"
+    threaded = start_server("threads:app", ["--threads", "3"])
+    assert get(threaded, "/multithread").body == b"True"
+    assert "Using worker: gthread" in threaded.output()     # gunicorn's words
+    plain = start_server("threads:app", ["--threads", "1"])
+    assert get(plain, "/multithread").body == b"False"
+    assert "Using worker: sync" in plain.output()
 
 
 def test_keep_alive_and_pipelining_in_order(start_server):

@@ -59,11 +59,13 @@ enum {
         OPT_FORWARDED_ALLOW_IPS,
         OPT_VIRTUALENV,
         OPT_PRINT_CONFIG,
+        OPT_THREADS,
 };
 
 static const struct option options[] = {
         { "bind",                      required_argument, NULL, 'b' },
         { "workers",                   required_argument, NULL, 'w' },
+        { "threads",                   required_argument, NULL, OPT_THREADS },
         { "timeout",                   required_argument, NULL, 't' },
         { "graceful-timeout",          required_argument, NULL, OPT_GRACEFUL_TIMEOUT },
         { "backlog",                   required_argument, NULL, OPT_BACKLOG },
@@ -108,6 +110,8 @@ static void help(void) {
                "                              (default: 0.0.0.0:$PORT if set, else " DEFAULT_BIND ";\n"
                "                              ignored when socket-activated)\n"
                "  -w, --workers INT           worker processes (default: $WEB_CONCURRENCY or 1)\n"
+               "      --threads INT           Python threads per worker, for apps that block\n"
+               "                              on I/O (default 1)\n"
                "  -t, --timeout INT           a worker silent this long is killed and replaced,\n"
                "                              its Python stack dumped first; 0: off (default 30)\n"
                "      --graceful-timeout INT  seconds workers get to finish on SIGTERM (default 30)\n"
@@ -199,6 +203,7 @@ static int parse_uint(const char *opt, const char *s, unsigned min, unsigned *re
 int config_parse(Config *c, int argc, char **argv) {
         *c = (Config) {
                 .workers = 1,
+                .threads = 1,
                 .timeout = 30,
                 .graceful_timeout = 30,
                 .backlog = 2048,
@@ -269,6 +274,9 @@ int config_parse(Config *c, int argc, char **argv) {
                         break;
                 case 'w':
                         r = parse_uint("-w/--workers", optarg, 1, &c->workers);
+                        break;
+                case OPT_THREADS:
+                        r = parse_uint("--threads", optarg, 1, &c->threads);
                         break;
                 case 't':
                         r = parse_uint("-t/--timeout", optarg, 0, &c->timeout);

@@ -15,6 +15,7 @@
 typedef struct Config {
         char **binds;                   /* -b, in order; empty: $PORT or 127.0.0.1:8000 */
         unsigned workers;               /* -w, $WEB_CONCURRENCY, 1 */
+        unsigned threads;               /* --threads: Python threads per worker (1: one request at a time) */
         unsigned timeout;               /* -t seconds without a heartbeat before a worker is killed; 0: off */
         unsigned graceful_timeout;      /* seconds the master waits for workers on SIGTERM */
         unsigned backlog;

@@ -651,9 +651,11 @@ const char *http_date_header(size_t *ret_len) {
         static const char days[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
         static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-        static char buf[64];
-        static size_t len;
-        static time_t cached = -1;
+        /* per thread: with --threads, pool threads and the worker's loop
+         * (error responses) format it at the same time */
+        static __thread char buf[64];
+        static __thread size_t len;
+        static __thread time_t cached = -1;
 
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME_COARSE, &ts);

@@ -123,7 +123,7 @@ static inline const char *http_req_str(const HttpRequest *r, size_t off) {
 const HttpHeader *http_req_header(const HttpRequest *r, const char *name);
 
 const char *http_reason(int status);
-/* "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n", recomputed once a second. */
+/* "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n", recomputed once a second (per thread). */
 const char *http_date_header(size_t *ret_len);
 /* A complete error response with Connection: close (malloc'd). */
 char *http_error_response(int status, size_t *ret_len);

@@ -19,9 +19,11 @@
  *
  * Health, as DESIGN §4.1 divides it:
  *  - --timeout: a worker whose loop has not beaten for longer than the
- *    timeout (stuck in the app, or importing it) gets WORKER_SIGNAL_DUMP
- *    (faulthandler writes its Python stack to stderr), then SIGKILL
- *    DUMP_GRACE_USEC later, and is replaced.
+ *    timeout (stuck in the app, or importing it), or, with --threads, whose
+ *    oldest request has been inside the app that long (busy_since_usec:
+ *    there the loop goes on beating), gets WORKER_SIGNAL_DUMP
+ *    (faulthandler writes every thread's Python stack to stderr), then
+ *    SIGKILL DUMP_GRACE_USEC later, and is replaced.
  *  - WATCHDOG=1 (when $WATCHDOG_USEC is set): sent every half interval by
  *    the master's loop, so a hung master stops it; withheld while a ready
  *    worker's loop has not beaten within the interval although it is not
@@ -312,7 +314,7 @@ static void update_status(Master *m) {
                 if (s->pid <= 0)
                         continue;
                 workers += !s->retiring && s->generation == m->generation;
-                in_flight += __atomic_load_n(&s->stats->in_flight, __ATOMIC_RELAXED) != 0;
+                in_flight += __atomic_load_n(&s->stats->in_flight, __ATOMIC_RELAXED);
         }
         char buf[sizeof m->status];
         snprintf(buf, sizeof buf, "%s%zu worker%s, %llu request%s served, %u in flight",
@@ -334,10 +336,17 @@ static int on_tick(sd_event_source *src, uint64_t usec, void *userdata) {
                 if (s->pid <= 0 || s->retiring || s->timed_out)
                         continue;
                 uint64_t beat = __atomic_load_n(&s->stats->beat_usec, __ATOMIC_RELAXED);
-                if (now < beat || now - beat <= timeout)
+                uint64_t busy = __atomic_load_n(&s->stats->busy_since_usec, __ATOMIC_RELAXED);
+                bool stuck = busy > 0 && now > busy && now - busy > timeout;
+                if (!stuck && (now < beat || now - beat <= timeout))
                         continue;
-                log_error("Worker %d timed out (no heartbeat for %u s), dumping its Python stack and killing it.",
-                          (int) s->pid, m->config->timeout);
+                if (stuck)
+                        log_error("Worker %d timed out (a request inside the app for more than %u s), "
+                                  "dumping its threads' Python stacks and killing it.",
+                                  (int) s->pid, m->config->timeout);
+                else
+                        log_error("Worker %d timed out (no heartbeat for %u s), dumping its Python stack and killing it.",
+                                  (int) s->pid, m->config->timeout);
                 s->timed_out = true;
                 (void) kill(s->pid, WORKER_SIGNAL_DUMP);
                 slot_arm_kill(m, s, DUMP_GRACE_USEC);
@@ -353,8 +362,9 @@ static bool workers_healthy(Master *m) {
         uint64_t now = now_usec();
         for (size_t i = 0; i < m->n_slots; i++) {
                 const Slot *s = &m->slots[i];
+                /* with --threads the loop beats while the app runs */
                 if (s->pid <= 0 || !s->ready ||
-                    __atomic_load_n(&s->stats->in_flight, __ATOMIC_RELAXED))
+                    (m->config->threads <= 1 && __atomic_load_n(&s->stats->in_flight, __ATOMIC_RELAXED)))
                         continue;
                 uint64_t beat = __atomic_load_n(&s->stats->beat_usec, __ATOMIC_RELAXED);
                 if (now > beat && now - beat > m->watchdog_usec) {
@@ -652,7 +662,7 @@ int master_run(const Config *c, Listeners *ls) {
 
         for (size_t i = 0; i < ls->n; i++)
                 log_info("Listening at: %s%s", ls->items[i].name, ls->activated ? " (from systemd)" : "");
-        log_info("Using worker: sync");
+        log_info("Using worker: %s", c->threads > 1 ? "gthread" : "sync");   /* gunicorn's words */
         if (m.watchdog_usec > 0)
                 log_info("Watchdog: WATCHDOG=1 every %llu ms while healthy.",
                          (unsigned long long) m.watchdog_usec / 2000);

@@ -130,9 +130,9 @@ static int apply_worker_class(PyObject *v) {
         if (strv_contains((char *[]) { "gevent", "eventlet", "gevent_wsgi", "gevent_pywsgi",
                                        "gunicorn.workers.ggevent.GeventWorker",
                                        "gunicorn.workers.geventlet.EventletWorker", NULL }, k)) {
-                log_notice("%s: worker_class '%s' is served by unitcorn's own workers "
-                           "(the threaded worker once --threads exists; plain workers for now); "
-                           "no monkey-patching is done.", config_path, k);
+                log_notice("%s: worker_class '%s' is served by unitcorn's threaded worker, with "
+                           "'threads' (--threads) Python threads per worker (1: one request at a "
+                           "time); no monkey-patching is done.", config_path, k);
                 return 0;
         }
         return log_error_errno(EINVAL, "%s: worker_class '%s' is not supported: unitcorn is a WSGI "
@@ -318,14 +318,10 @@ int pyconfig_load(Config *c, const char *path, const char *app) {
                 return -EINVAL;
         if ((v = PyDict_GetItemString(ns, "worker_class")) && apply_worker_class(v) < 0)
                 return -EINVAL;
-        if ((v = PyDict_GetItemString(ns, "threads"))) {
-                unsigned t;
-                if (get_uint(v, "threads", 1, &t) < 0)
-                        return -EINVAL;
-                if (t > 1)
-                        log_notice("%s: threads = %u is ignored: unitcorn has no threaded workers yet "
-                                   "(one request at a time per worker).", path, t);
-        }
+        /* threads > 1 with worker_class 'sync' is gthread, as in gunicorn:
+         * one setting decides. */
+        if ((v = PyDict_GetItemString(ns, "threads")) && get_uint(v, "threads", 1, &c->threads) < 0)
+                return -EINVAL;
         if (apply_logging(c, ns) < 0)
                 return -EINVAL;
         for (size_t i = 0; not_implemented[i]; i++)

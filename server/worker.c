@@ -34,12 +34,29 @@
  *
  * Heartbeat: each turn of the loop stores the time in the worker's
  * WorkerStats (shared with the master), and epoll_wait() never sleeps
- * longer than beat_ms; the app's run time is not covered (in_flight). */
+ * longer than beat_ms; the app's run time is not covered (in_flight).
+ *
+ * --threads N > 1 (pool.c, wsgi_thread_*()): the loop still owns accepting,
+ * reading and parsing, and never holds the GIL.  A complete request takes
+ * its connection out of the epoll set and onto the pool's FIFO;
+ * a thread runs the app with the GIL, writes the whole response without
+ * it, and hands the connection back through the finished list and the
+ * wake eventfd; the loop then counts the request and goes on with the
+ * connection (the next pipelined request, or keep-alive).  A connection is
+ * in at most one thread at a time, so its requests stay in order.  While
+ * all N threads are taken (in_flight >= N) the listeners leave the epoll
+ * set: new connections wait in the kernel's backlog, where another worker
+ * can take them, instead of behind this worker's busy threads; requests
+ * on connections already open (keep-alive, pipelined) still queue here,
+ * FIFO.  The loop keeps beating while threads run the app: --timeout sees
+ * a stuck request through stats->busy_since_usec instead (master.c).
+ * N == 1 is the code path above, untouched: no lock, no thread. */
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <poll.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -52,6 +69,7 @@
 #include "http.h"
 #include "log.h"
 #include "output.h"
+#include "pool.h"
 #include "python.h"
 #include "strbuf.h"
 #include "worker.h"
@@ -117,6 +135,9 @@ typedef struct Conn {
         bool lingering;
         bool continue_sent;
         bool served;                 /* a request was answered on this connection */
+        bool keep;                   /* --threads: the pool thread's answer, keep the connection */
+        bool last;                   /* its request was the worker's last (--max-requests) */
+        PoolJob job;
         TimerKind timer;
         TimerQueue *tq;              /* the queue it is in, or NULL */
         uint64_t deadline;           /* CLOCK_MONOTONIC ms */
@@ -139,6 +160,12 @@ typedef struct Worker {
         bool accepting_queued;       /* worker_stop_accepting() takes what is queued */
         bool recycle;                /* the limit was reached: drain and exit */
         bool draining;
+        /* --threads > 1 */
+        Pool *pool;
+        unsigned threads;
+        unsigned in_flight;          /* requests in the pool, running or waiting */
+        uint64_t dispatched;         /* requests handed to the pool */
+        bool paused;                 /* all threads taken: the listeners are out of the epoll set */
 } Worker;
 
 static volatile sig_atomic_t drain_requested, quit_requested;
@@ -323,10 +350,58 @@ static void conn_expire(Worker *w, Conn *c) {
         conn_free(w, c);
 }
 
-/* Runs the connection as far as it can go without blocking.  Frees it
- * when it is done. */
 static void worker_stop_accepting(Worker *w, bool process);
 
+/* The request about to be answered is the worker's last (--max-requests):
+ * before its response leaves, see the top of this file. */
+static void worker_recycle(Worker *w) {
+        w->recycle = true;
+        __atomic_store_n(&w->stats->recycled, 1, __ATOMIC_RELAXED);
+        log_info("Worker %d reached --max-requests (%llu requests), restarting.",
+                 (int) getpid(), (unsigned long long) w->max_requests);
+        worker_stop_accepting(w, false);
+}
+
+/* --threads: all threads taken, or one free again (see the top of this
+ * file). */
+static void worker_pause_accepting(Worker *w, bool pause) {
+        if (w->paused == pause)
+                return;
+        w->paused = pause;
+        if (!w->accepting)
+                return;
+        for (size_t i = 0; i < w->n_listeners; i++) {
+                struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = &w->listeners[i] };
+                if (epoll_ctl(w->epoll_fd, pause ? EPOLL_CTL_DEL : EPOLL_CTL_ADD, w->listeners[i].fd, &ev) < 0)
+                        log_warning_errno(errno, "Failed to %s listening: %s, ignoring.",
+                                          pause ? "pause" : "resume", STRERROR(errno));
+        }
+}
+
+static void stats_in_flight(Worker *w) {
+        __atomic_store_n(&w->stats->in_flight, w->in_flight, __ATOMIC_RELAXED);
+        worker_pause_accepting(w, w->in_flight >= w->threads);
+}
+
+/* --threads: hands the complete request to the pool; the connection
+ * leaves the epoll set until it comes back (worker_collect()). */
+static void conn_dispatch(Worker *w, Conn *c) {
+        bool last = w->max_requests > 0 && w->dispatched + 1 >= w->max_requests;
+        if (w->config->keep_alive == 0 || w->draining || last)
+                c->hp.req.keep_alive = false;
+        w->dispatched++;
+        c->last = last;
+        if (last && !w->recycle)
+                worker_recycle(w);
+        (void) epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, c->src.fd, NULL);
+        c->events = 0;
+        w->in_flight++;
+        stats_in_flight(w);
+        pool_submit(w->pool, &c->job);
+}
+
+/* Runs the connection as far as it can go without blocking.  Frees it
+ * when it is done. */
 static void conn_process(Worker *w, Conn *c) {
         for (;;) {
                 if (out_pending(&c->out)) {
@@ -359,6 +434,10 @@ static void conn_process(Worker *w, Conn *c) {
                                 /* the timer of this request's phase ends here */
                                 timer_stop(c);
                                 c->timer = TIMER_NONE;
+                                if (w->pool) {
+                                        conn_dispatch(w, c);
+                                        return;
+                                }
                                 bool last = w->max_requests > 0 &&
                                         w->stats->served + 1 >= w->max_requests;
                                 if (w->config->keep_alive == 0 || w->draining || last)
@@ -371,14 +450,8 @@ static void conn_process(Worker *w, Conn *c) {
                                 /* a SIGTERM that came while the app ran */
                                 if (!keep || drain_requested || last)
                                         c->close_after = true;
-                                if (last && !w->recycle) {
-                                        /* before the response leaves: see the top of this file */
-                                        w->recycle = true;
-                                        __atomic_store_n(&w->stats->recycled, 1, __ATOMIC_RELAXED);
-                                        log_info("Worker %d reached --max-requests (%llu requests), restarting.",
-                                                 (int) getpid(), (unsigned long long) w->max_requests);
-                                        worker_stop_accepting(w, false);
-                                }
+                                if (last && !w->recycle)
+                                        worker_recycle(w);
                                 http_parser_next(&c->hp);
                                 c->continue_sent = false;
                                 c->served = true;
@@ -414,6 +487,32 @@ close:
         conn_free(w, c);
 }
 
+/* --threads: the connections whose response a thread has written. */
+static void worker_collect(Worker *w) {
+        for (PoolJob *j = pool_collect(w->pool), *next; j; j = next) {
+                next = j->next;
+                Conn *c = (Conn *) ((char *) j - offsetof(Conn, job));
+                w->in_flight--;
+                __atomic_store_n(&w->stats->served, w->stats->served + 1, __ATOMIC_RELAXED);
+                /* a SIGTERM that came while the app ran */
+                if (!c->keep || drain_requested || c->last) {
+                        conn_free(w, c);
+                        continue;
+                }
+                http_parser_next(&c->hp);
+                c->continue_sent = false;
+                c->served = true;
+                struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &c->src };
+                if (epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, c->src.fd, &ev) < 0) {
+                        conn_free(w, c);
+                        continue;
+                }
+                c->events = EPOLLIN;
+                conn_process(w, c);
+        }
+        stats_in_flight(w);
+}
+
 /* Returns true when it stopped at ACCEPT_BATCH: there may be more.
  * process: serve what the new connections already sent; else they wait
  * for epoll (under TIMER_NEW). */
@@ -421,6 +520,9 @@ static bool accept_connections(Worker *w, int listen_fd, bool process) {
         for (int i = 0; i < ACCEPT_BATCH; i++) {
                 /* the request just served reached --max-requests: no more */
                 if (!w->accepting && !w->accepting_queued)
+                        return false;
+                /* --threads: all taken by the connections just accepted */
+                if (w->paused && !w->accepting_queued)
                         return false;
                 struct sockaddr_storage peer = {0};
                 socklen_t len = sizeof peer;
@@ -475,7 +577,7 @@ static void worker_stop_accepting(Worker *w, bool process) {
         if (!w->accepting)
                 return;
         w->accepting = false;
-        for (size_t i = 0; i < w->n_listeners; i++)
+        for (size_t i = 0; i < w->n_listeners && !w->paused; i++)
                 (void) epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, w->listeners[i].fd, NULL);
         w->accepting_queued = true;
         for (size_t i = 0; i < w->n_listeners; i++)
@@ -558,6 +660,38 @@ static void install_stack_dump(void) {
         }
 }
 
+/* --threads: what a pool thread does (pool.h): the app, then the whole
+ * response, written without the GIL.  Waiting for the client to read is
+ * --header-timeout's business (as TIMER_SEND in the loop), not
+ * --timeout's. */
+static int send_timeout_ms;
+
+static void *pool_thread_init(void *userdata) {
+        return wsgi_thread_new();
+}
+
+static void pool_thread_run(PoolJob *job, void *thread) {
+        Conn *c = (Conn *) ((char *) job - offsetof(Conn, job));
+        WsgiConn wc = { .fd = c->src.fd, .out = &c->out, .peer = &c->peer };
+        bool keep = wsgi_thread_handle(thread, &c->hp.req, &wc);
+        pool_job_idle();
+        if (out_flush_blocking(&c->out, c->src.fd, send_timeout_ms) < 0) {
+                out_clear(&c->out);     /* the client is gone */
+                keep = false;
+        }
+        c->keep = keep;
+}
+
+static void pool_thread_done(void *thread) {
+        wsgi_thread_free(thread);
+}
+
+static const PoolCallbacks pool_callbacks = {
+        .thread_init = pool_thread_init,
+        .run = pool_thread_run,
+        .thread_done = pool_thread_done,
+};
+
 int worker_run(const Config *c, const Listeners *ls, int notify_fd, WorkerStats *stats, unsigned beat_ms) {
         Worker w = {
                 .config = c,
@@ -573,7 +707,9 @@ int worker_run(const Config *c, const Listeners *ls, int notify_fd, WorkerStats 
                 .q_drain = { .duration_ms = DRAIN_NEW_MS },
                 .stats = stats,
                 .beat_ms = beat_ms,
+                .threads = c->threads,
         };
+        PyThreadState *main_ts = NULL;
         pid_t master = getppid();
 
         /* A worker must not outlive its master (gunicorn's workers check
@@ -631,6 +767,20 @@ int worker_run(const Config *c, const Listeners *ls, int notify_fd, WorkerStats 
                         (c->max_requests_jitter > 0 ? rnd % ((uint64_t) c->max_requests_jitter + 1) : 0);
         }
 
+        if (c->threads > 1) {
+                /* The loop lets the GIL go for good: it never runs Python.
+                 * First, so that threads started can take it (and, should
+                 * pool_new() fail, finish). */
+                send_timeout_ms = c->header_timeout == 0 ? -1 :
+                        c->header_timeout > INT_MAX / 1000 ? INT_MAX : (int) c->header_timeout * 1000;
+                main_ts = PyEval_SaveThread();
+                r = pool_new(c->threads, &pool_callbacks, NULL, wake_fd, &w.pool);
+                if (r < 0) {
+                        log_error_errno(r, "Failed to start %u threads: %s", c->threads, STRERROR(r));
+                        return WORKER_EXIT_BOOT_ERROR;
+                }
+        }
+
         WorkerMessage msg = { .pid = (int) getpid(), .kind = WORKER_MESSAGE_READY };
         if (write(notify_fd, &msg, sizeof msg) != (ssize_t) sizeof msg)
                 log_warning_errno(errno, "Failed to tell the master this worker is ready: %s, ignoring.", STRERROR(errno));
@@ -642,11 +792,23 @@ int worker_run(const Config *c, const Listeners *ls, int notify_fd, WorkerStats 
                 if (w.draining && !w.conns)
                         break;
                 beat(&w);
+                if (w.pool)
+                        __atomic_store_n(&w.stats->busy_since_usec, pool_busy_since(w.pool), __ATOMIC_RELAXED);
                 struct epoll_event events[MAX_EVENTS];
                 int n = epoll_wait(w.epoll_fd, events, MAX_EVENTS, next_timeout(&w));
                 if (n < 0) {
-                        if (errno == EINTR)
+                        if (errno == EINTR) {
+                                /* The loop holds no GIL with threads: Python's
+                                 * own signal handlers (the worker_abort hook's)
+                                 * run only when the main thread asks. */
+                                if (w.pool) {
+                                        PyEval_RestoreThread(main_ts);
+                                        if (PyErr_CheckSignals() < 0)
+                                                python_print_exception();
+                                        main_ts = PyEval_SaveThread();
+                                }
                                 continue;
+                        }
                         log_error_errno(errno, "epoll_wait() failed: %s", STRERROR(errno));
                         break;
                 }
@@ -658,6 +820,8 @@ int worker_run(const Config *c, const Listeners *ls, int notify_fd, WorkerStats 
                                 uint64_t v;
                                 ssize_t k = read(wake_fd, &v, sizeof v);
                                 (void) k;
+                                if (w.pool)
+                                        worker_collect(&w);
                         }
                         else if (s->kind == SOURCE_CONN)
                                 /* a Conn freed earlier in this batch cannot
@@ -671,6 +835,11 @@ int worker_run(const Config *c, const Listeners *ls, int notify_fd, WorkerStats 
 
         if (w.draining)
                 log_info("Worker exiting (pid: %d)", (int) getpid());
+        if (w.pool) {
+                /* SIGINT/SIGQUIT: the requests running finish first */
+                w.pool = pool_free(w.pool);
+                PyEval_RestoreThread(main_ts);
+        }
         while (w.conns)
                 conn_free(&w, w.conns);
         free(w.listeners);

@@ -1,21 +1,22 @@
 /* worker.h: a worker process: one epoll loop accepting from the shared
- * listeners (EPOLLEXCLUSIVE), serving keep-alive and pipelined requests one
- * at a time, in order, through the WSGI app.  Runs in the child the master
- * forked; never returns to the master's code.
+ * listeners (EPOLLEXCLUSIVE), serving keep-alive and pipelined requests, in
+ * order, through the WSGI app: one at a time, or with --threads N, up to N
+ * at once in a pool of Python threads (worker.c says how).  Runs in the
+ * child the master forked; never returns to the master's code.
  *
  * Slow and idle clients are bounded by --header-timeout and --keep-alive;
  * a refused request gets a lingering close (worker.c).
  *
  * Signals: SIGTERM drains (stop accepting, finish the requests begun,
  * close idle keep-alive connections, exit 0); SIGINT/SIGQUIT stop after
- * the request running; WORKER_SIGNAL_DUMP writes every thread's Python
- * stack to stderr (faulthandler), for the master's --timeout.
+ * the request running (with --threads, the requests the threads run;
+ * requests still waiting for a thread are dropped); WORKER_SIGNAL_DUMP
+ * writes every thread's Python stack to stderr (faulthandler), for the
+ * master's --timeout.
  *
  * --max-requests (+ jitter): the worker that answered its last request
  * stops accepting, drains as on SIGTERM and exits 0 with stats->recycled
- * set, which the master takes for a replacement, not a crash.
- *
- * Not done yet: --threads. */
+ * set, which the master takes for a replacement, not a crash. */
 #pragma once
 
 #include <signal.h>
@@ -44,7 +45,10 @@ typedef struct WorkerMessage {
 typedef struct WorkerStats {
         uint64_t served;             /* requests answered */
         uint64_t beat_usec;          /* CLOCK_MONOTONIC of the loop's last turn */
-        uint32_t in_flight;          /* 1 while inside the app */
+        uint64_t busy_since_usec;    /* --threads > 1: CLOCK_MONOTONIC start of the oldest
+                                      * request inside the app, 0: none (the loop keeps
+                                      * beating while threads run the app) */
+        uint32_t in_flight;          /* requests inside the app (or waiting for a thread) */
         uint32_t recycled;           /* 1 once --max-requests is reached: exits to be replaced */
 } WorkerStats;
 

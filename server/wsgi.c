@@ -14,6 +14,7 @@
 #include "input.h"
 #include "log.h"
 #include "pylog.h"
+#include "pool.h"
 #include "wsgi.h"
 
 /* Queued body bytes beyond which a streaming response is pushed out to the
@@ -24,6 +25,8 @@
 
 static PyObject *app;                     /* owned */
 static PyObject *base_environ;            /* owned: the keys common to every request */
+/* --threads > 1: see "threads" below.  Set once, by wsgi_init(). */
+static bool threaded;
 
 /* Entries an environ has room for before it grows: the 18 every request
  * has, plus a browser's dozen header fields. */
@@ -85,6 +88,48 @@ static bool tchar[256];                   /* http_is_tchar(), as a table */
 
 static void py_release(void *owner) {
         Py_DECREF((PyObject *) owner);
+}
+
+/* ---- threads ----
+ *
+ * A pool thread writes its response without the GIL, and out_flush()
+ * releases each segment's owner as it goes: with threads, owners (bytes
+ * objects) are put on the thread's own list instead, and released the next
+ * time the thread holds the GIL (release_deferred()). */
+
+static __thread PyObject **deferred;
+static __thread size_t n_deferred, cap_deferred;
+
+static void py_release_deferred(void *owner) {
+        if (n_deferred == cap_deferred) {
+                cap_deferred = cap_deferred ? cap_deferred * 2 : 16;
+                deferred = xrealloc(deferred, cap_deferred * sizeof *deferred);
+        }
+        deferred[n_deferred++] = owner;
+}
+
+/* With the GIL. */
+static void release_deferred(void) {
+        for (size_t i = 0; i < n_deferred; i++)
+                Py_DECREF(deferred[i]);
+        n_deferred = 0;
+}
+
+/* out_flush_blocking(), without the GIL when threaded; and then the time
+ * spent waiting for the client does not count as time in the app for
+ * --timeout (pool.h): a request is stuck when the app makes no progress,
+ * not when a client reads slowly (that is --header-timeout's). */
+static int flush_blocking(OutQueue *out, int fd, int timeout_ms) {
+        if (!threaded)
+                return out_flush_blocking(out, fd, timeout_ms);
+        int r;
+        Py_BEGIN_ALLOW_THREADS
+        pool_job_idle();
+        r = out_flush_blocking(out, fd, timeout_ms);
+        pool_job_busy();
+        Py_END_ALLOW_THREADS
+        release_deferred();
+        return r;
 }
 
 static bool status_is_valid(PyObject *status) {
@@ -468,12 +513,13 @@ static int response_send_body(Response *resp, PyObject *bytes) {
                 int n = snprintf(size, sizeof size, "%zx\r\n", (size_t) len);
                 out_add_copy(out, size, (size_t) n);
         }
-        out_add_ref(out, PyBytes_AS_STRING(bytes), (size_t) len, Py_NewRef(bytes), py_release);
+        out_add_ref(out, PyBytes_AS_STRING(bytes), (size_t) len, Py_NewRef(bytes),
+                    threaded ? py_release_deferred : py_release);
         if (resp->chunked)
                 out_add_static(out, "\r\n", 2);
         resp->sent += (unsigned long long) len;
 
-        if (out->bytes > OUT_HIGH_WATER && out_flush_blocking(out, resp->wc->fd, SEND_TIMEOUT_MS) < 0) {
+        if (out->bytes > OUT_HIGH_WATER && flush_blocking(out, resp->wc->fd, SEND_TIMEOUT_MS) < 0) {
                 resp->failed = true;
                 return -1;
         }
@@ -1042,7 +1088,7 @@ int wsgi_init(PyObject *application, const Config *c) {
                                      "wsgi.version", 1, 0,
                                      "wsgi.url_scheme", "http",
                                      "wsgi.errors", errors ? errors : Py_None,
-                                     "wsgi.multithread", Py_False,
+                                     "wsgi.multithread", c->threads > 1 ? Py_True : Py_False,
                                      "wsgi.multiprocess", c->workers > 1 ? Py_True : Py_False,
                                      "wsgi.run_once", Py_False,
                                      "wsgi.input_terminated", Py_True,
@@ -1065,6 +1111,7 @@ int wsgi_init(PyObject *application, const Config *c) {
                 if (PyDict_SetItem(base_environ, always[i], v_empty) < 0)
                         goto fail;
         app = Py_NewRef(application);
+        threaded = c->threads > 1;
         return 0;
 fail:
         python_print_exception();
@@ -1094,4 +1141,38 @@ void wsgi_done(void) {
         }
         Py_CLEAR(base_environ);
         Py_CLEAR(app);
+}
+
+/* ---- a pool thread's side (wsgi.h) ---- */
+
+struct WsgiThread {
+        PyGILState_STATE gil;
+        PyThreadState *ts;           /* while the GIL is released */
+};
+
+WsgiThread *wsgi_thread_new(void) {
+        WsgiThread *t = xmalloc(sizeof *t);
+        t->gil = PyGILState_Ensure();
+        t->ts = PyEval_SaveThread();
+        return t;
+}
+
+bool wsgi_thread_handle(WsgiThread *t, const HttpRequest *req, const WsgiConn *wc) {
+        PyEval_RestoreThread(t->ts);
+        release_deferred();         /* the previous response's */
+        bool keep = wsgi_handle(req, wc);
+        t->ts = PyEval_SaveThread();
+        return keep;
+}
+
+void wsgi_thread_free(WsgiThread *t) {
+        if (!t)
+                return;
+        PyEval_RestoreThread(t->ts);
+        release_deferred();
+        free(deferred);
+        deferred = NULL;
+        cap_deferred = 0;
+        PyGILState_Release(t->gil);
+        free(t);
 }

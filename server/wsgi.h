@@ -11,7 +11,11 @@
  * Each request ends with its access log entry (access.h), when that is on.
  * wsgi.file_wrapper over a regular file goes out with sendfile(2).
  *
- * Not done yet: threads. */
+ * --threads N > 1 (wsgi.multithread): wsgi_thread_*() below run requests
+ * in the worker's pool threads, each holding the GIL only while in Python.
+ * What is per request lives in the request's Response; the objects reused
+ * between requests (a spare start_response, cached str objects) are only
+ * touched with the GIL held. */
 #pragma once
 
 #include <stdbool.h>
@@ -35,3 +39,17 @@ void wsgi_done(void);
 /* Answers req on wc->out (flushing as it goes when a body is large).
  * Returns whether the connection may carry another request. */
 bool wsgi_handle(const HttpRequest *req, const WsgiConn *wc);
+
+/* --threads: a pool thread's Python side.  wsgi_thread_new() is called in
+ * the new thread (which must not hold the GIL): it gets a Python thread
+ * state and returns with the GIL released.  wsgi_thread_handle() is
+ * wsgi_handle() holding the GIL for the app's run only (and letting it go
+ * around every write that waits); it returns without the GIL and with the
+ * rest of the response on wc->out, which the caller writes, or clears, in
+ * the same thread: the bytes objects it holds are released the next time
+ * the thread has the GIL.  wsgi_thread_free() gives the thread state
+ * back. */
+typedef struct WsgiThread WsgiThread;
+WsgiThread *wsgi_thread_new(void);
+bool wsgi_thread_handle(WsgiThread *t, const HttpRequest *req, const WsgiConn *wc);
+void wsgi_thread_free(WsgiThread *t);

@@ -5,7 +5,12 @@ By default the listening socket is created here and handed over with
 systemd's socket-activation protocol (fd 3, LISTEN_FDS=1, LISTEN_PID set to
 the server's own pid by a bash that then execs it), so every test also
 exercises socket activation.  Readiness is the READY=1 datagram on a
-NOTIFY_SOCKET this fixture listens on."""
+NOTIFY_SOCKET this fixture listens on.
+
+$UNITCORN_TEST_THREADS=N puts --threads N in front of every server's
+arguments (a test's own --threads comes later and wins; a test about a
+config file's threads passes env={"UNITCORN_TEST_THREADS": ""}): meson
+runs the whole suite a second time that way (test "server-threads")."""
 import fcntl
 import os
 import signal
@@ -91,7 +96,8 @@ class Server:
         self.log = tempfile.TemporaryFile(mode="w+")
         self.port = None
         self.listener = None
-        cmd = [unitcorn_binary(), "--chdir", APPS, *args, app]
+        threads = (env or {}).get("UNITCORN_TEST_THREADS", os.environ.get("UNITCORN_TEST_THREADS"))
+        cmd = [unitcorn_binary(), "--chdir", APPS, *(["--threads", threads] if threads else []), *args, app]
         environ = dict(os.environ)
         for k in ("LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "WEB_CONCURRENCY", "PORT"):
             environ.pop(k, None)

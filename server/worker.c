@@ -124,7 +124,7 @@ typedef struct Source {
 typedef struct Conn {
         Source src;                  /* first: epoll hands us a Source * */
         struct Conn *prev, *next;
-        char *rbuf;
+        char *rbuf;                  /* NULL, the worker's shared buffer, or (unparsed bytes kept) its own */
         size_t rstart, rlen;         /* unparsed input: rbuf[rstart .. rlen) */
         HttpParser hp;
         OutQueue out;
@@ -146,6 +146,7 @@ typedef struct Conn {
 
 typedef struct Worker {
         const Config *config;
+        char *rbuf;                  /* READ_BUFFER_SIZE: every connection reads into it (conn_park()) */
         int epoll_fd;
         Source wake;
         Source *listeners;
@@ -259,8 +260,29 @@ static void conn_free(Worker *w, Conn *c) {
         close(c->src.fd);
         out_clear(&c->out);
         http_parser_done(&c->hp);
-        free(c->rbuf);
+        if (c->rbuf != w->rbuf)
+                free(c->rbuf);
         free(c);
+}
+
+/* Connections read into the worker's one buffer, and the parser copies
+ * what it keeps: an idle connection costs no buffer.  Only unparsed bytes
+ * left when the connection waits (pipelined requests behind a response
+ * still going out, or handed to a thread) move to a buffer of its own. */
+static void conn_park(Worker *w, Conn *c) {
+        if (c->rbuf != w->rbuf)
+                return;                 /* none, or its own already */
+        if (c->rstart == c->rlen) {
+                c->rbuf = NULL;
+                c->rstart = c->rlen = 0;
+                return;
+        }
+        size_t n = c->rlen - c->rstart;
+        char *own = xmalloc(READ_BUFFER_SIZE);
+        memcpy(own, c->rbuf + c->rstart, n);
+        c->rbuf = own;
+        c->rstart = 0;
+        c->rlen = n;
 }
 
 static int conn_watch(Worker *w, Conn *c, uint32_t events) {
@@ -292,8 +314,13 @@ static bool conn_wait_read(Worker *w, Conn *c) {
                 else
                         timer_set(w, c, TIMER_HEAD, false);
         } else if (w->draining) {
-                if (c->served)
-                        return false;
+                /* Closed, gracefully (conn_linger()): a request the client
+                 * sends meanwhile meets our FIN, not a reset, and the client
+                 * retries it elsewhere (RFC 9112 §9.3.1). */
+                if (c->served) {
+                        c->close_after = c->linger = true;
+                        return true;
+                }
                 timer_set(w, c, TIMER_DRAIN, false);
         } else
                 timer_set(w, c, c->served ? TIMER_IDLE : TIMER_NEW, false);
@@ -311,7 +338,7 @@ static int conn_linger(Worker *w, Conn *c) {
                 timer_set(w, c, TIMER_LINGER, true);
         }
         for (int i = 0; i < LINGER_READS; i++) {
-                ssize_t n = recv(c->src.fd, c->rbuf, READ_BUFFER_SIZE, 0);
+                ssize_t n = recv(c->src.fd, w->rbuf, READ_BUFFER_SIZE, 0);
                 if (n > 0 || (n < 0 && errno == EINTR))
                         continue;
                 if (n < 0 && errno == EAGAIN)
@@ -387,7 +414,7 @@ static void stats_in_flight(Worker *w) {
  * leaves the epoll set until it comes back (worker_collect()). */
 static void conn_dispatch(Worker *w, Conn *c) {
         bool last = w->max_requests > 0 && w->dispatched + 1 >= w->max_requests;
-        if (w->config->keep_alive == 0 || w->draining || last)
+        if (w->config->keep_alive == 0 || w->draining || drain_requested || last)
                 c->hp.req.keep_alive = false;
         w->dispatched++;
         c->last = last;
@@ -400,9 +427,12 @@ static void conn_dispatch(Worker *w, Conn *c) {
         pool_submit(w->pool, &c->job);
 }
 
-/* Runs the connection as far as it can go without blocking.  Frees it
- * when it is done. */
-static void conn_process(Worker *w, Conn *c) {
+/* Runs the connection as far as it can go without blocking.  Returns
+ * false when it freed it. */
+static bool conn_run(Worker *w, Conn *c) {
+        /* The last recv() emptied the socket: with level-triggered epoll,
+         * waiting costs less than a recv() that says EAGAIN (nginx's way). */
+        bool emptied = false;
         for (;;) {
                 if (out_pending(&c->out)) {
                         int r = out_flush(&c->out, c->src.fd);
@@ -412,12 +442,12 @@ static void conn_process(Worker *w, Conn *c) {
                                 if (conn_watch(w, c, EPOLLOUT) < 0)
                                         goto close;
                                 timer_set(w, c, TIMER_SEND, true);
-                                return;
+                                return true;
                         }
                 }
                 if (c->close_after) {
                         if (c->linger && conn_linger(w, c) == 0)
-                                return;
+                                return true;
                         goto close;
                 }
 
@@ -435,20 +465,24 @@ static void conn_process(Worker *w, Conn *c) {
                                 timer_stop(c);
                                 c->timer = TIMER_NONE;
                                 if (w->pool) {
+                                        /* before the thread has it */
+                                        conn_park(w, c);
                                         conn_dispatch(w, c);
-                                        return;
+                                        return false;   /* the thread's now: not to be touched */
                                 }
                                 bool last = w->max_requests > 0 &&
                                         w->stats->served + 1 >= w->max_requests;
-                                if (w->config->keep_alive == 0 || w->draining || last)
+                                if (w->config->keep_alive == 0 || w->draining || drain_requested || last)
                                         c->hp.req.keep_alive = false;   /* --keep-alive 0 */
                                 __atomic_store_n(&w->stats->in_flight, 1, __ATOMIC_RELAXED);
                                 bool keep = wsgi_handle(&c->hp.req, &wc);
                                 __atomic_store_n(&w->stats->in_flight, 0, __ATOMIC_RELAXED);
                                 __atomic_store_n(&w->stats->served, w->stats->served + 1, __ATOMIC_RELAXED);
                                 beat(w);
-                                /* a SIGTERM that came while the app ran */
-                                if (!keep || drain_requested || last)
+                                /* A SIGTERM that came while the app ran: the
+                                 * connection goes on to the drain, which answers
+                                 * a request already sent or closes gracefully. */
+                                if (!keep || last)
                                         c->close_after = true;
                                 if (last && !w->recycle)
                                         worker_recycle(w);
@@ -467,10 +501,22 @@ static void conn_process(Worker *w, Conn *c) {
                         }
                 }
 
-                ssize_t n = recv(c->src.fd, c->rbuf, READ_BUFFER_SIZE, 0);
+                ssize_t n;
+                if (emptied) {
+                        n = -1;
+                        errno = EAGAIN;
+                } else {
+                        /* all of the buffer was parsed: back to the shared one */
+                        if (c->rbuf && c->rbuf != w->rbuf)
+                                free(c->rbuf);
+                        c->rbuf = w->rbuf;
+                        c->rstart = c->rlen = 0;
+                        n = recv(c->src.fd, c->rbuf, READ_BUFFER_SIZE, 0);
+                }
                 if (n > 0) {
                         c->rstart = 0;
                         c->rlen = (size_t) n;
+                        emptied = (size_t) n < READ_BUFFER_SIZE;
                         continue;
                 }
                 if (n < 0 && errno == EINTR)
@@ -478,13 +524,21 @@ static void conn_process(Worker *w, Conn *c) {
                 if (n < 0 && errno == EAGAIN) {
                         if (conn_watch(w, c, EPOLLIN) < 0 || !conn_wait_read(w, c))
                                 goto close;
-                        return;
+                        if (c->close_after)
+                                continue;
+                        return true;
                 }
                 /* EOF or a reset: an unfinished request is simply dropped */
                 goto close;
         }
 close:
         conn_free(w, c);
+        return false;
+}
+
+static void conn_process(Worker *w, Conn *c) {
+        if (conn_run(w, c))
+                conn_park(w, c);
 }
 
 /* --threads: the connections whose response a thread has written. */
@@ -494,8 +548,13 @@ static void worker_collect(Worker *w) {
                 Conn *c = (Conn *) ((char *) j - offsetof(Conn, job));
                 w->in_flight--;
                 __atomic_store_n(&w->stats->served, w->stats->served + 1, __ATOMIC_RELAXED);
-                /* a SIGTERM that came while the app ran */
-                if (!c->keep || drain_requested || c->last) {
+                /* The response said close.  After a SIGTERM that came while
+                 * the app ran, the connection goes on as below: the client
+                 * may have sent its next request already (it has had the
+                 * answer for a while), and conn_process() answers that one
+                 * with Connection: close, or closes an idle connection,
+                 * rather than closing on unread input (a reset). */
+                if (!c->keep || c->last) {
                         conn_free(w, c);
                         continue;
                 }
@@ -536,16 +595,12 @@ static bool accept_connections(Worker *w, int listen_fd, bool process) {
                         return false;
                 }
                 Conn *c = calloc(1, sizeof *c);
-                char *rbuf = malloc(READ_BUFFER_SIZE);
-                if (!c || !rbuf) {
-                        free(c);
-                        free(rbuf);
+                if (!c) {
                         close(fd);
                         log_warning("Out of memory accepting a connection, ignoring.");
                         return false;
                 }
                 c->src = (Source) { .kind = SOURCE_CONN, .fd = fd };
-                c->rbuf = rbuf;
                 c->peer = peer;
                 c->events = EPOLLIN;
                 http_parser_init(&c->hp, &w->limits);
@@ -553,7 +608,6 @@ static bool accept_connections(Worker *w, int listen_fd, bool process) {
                 if (epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
                         log_warning_errno(errno, "Failed to watch a connection: %s, ignoring.", STRERROR(errno));
                         http_parser_done(&c->hp);
-                        free(rbuf);
                         free(c);
                         close(fd);
                         continue;
@@ -593,8 +647,11 @@ static void worker_start_drain(Worker *w) {
         worker_stop_accepting(w, true);
         for (Conn *c = w->conns, *next; c; c = next) {
                 next = c->next;
+                /* idle keep-alive connections: a request that came already
+                 * is answered (Connection: close), else they close
+                 * gracefully (conn_wait_read()) */
                 if (c->timer == TIMER_IDLE)
-                        conn_free(w, c);
+                        conn_process(w, c);
                 else if (c->timer == TIMER_NEW)
                         timer_set(w, c, TIMER_DRAIN, true);
         }
@@ -708,6 +765,7 @@ int worker_run(const Config *c, const Listeners *ls, int notify_fd, WorkerStats 
                 .stats = stats,
                 .beat_ms = beat_ms,
                 .threads = c->threads,
+                .rbuf = xmalloc(READ_BUFFER_SIZE),
         };
         PyThreadState *main_ts = NULL;
         pid_t master = getppid();
@@ -843,6 +901,7 @@ int worker_run(const Config *c, const Listeners *ls, int notify_fd, WorkerStats 
         while (w.conns)
                 conn_free(&w, w.conns);
         free(w.listeners);
+        free(w.rbuf);
         close(w.epoll_fd);
         hooks_worker_exit();
         wsgi_done();

@@ -209,8 +209,9 @@ int gunconf_find_bind(const char *text, size_t len, char ***ret_binds, unsigned 
                 line_start = false;
                 size_t prefix = string_prefix_len(&l);
                 if (prefix != (size_t) -1 && (prefix > 0 || c == '\'' || c == '"')) {
+                        unsigned start_line = l.line;
                         if (lex_string(&l, prefix, NULL) < 0) {
-                                *ret_line = l.line;
+                                *ret_line = start_line;
                                 *ret_error = xstrdup("unterminated string literal");
                                 return -EINVAL;
                         }

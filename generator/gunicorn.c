@@ -228,7 +228,7 @@ static const GunicornOption *find_long(const char *name, size_t len, bool unitco
                         const char *l = o->long_names[j];
                         if (strlen(l) == len && strncmp(l, name, len) == 0)
                                 return o;
-                        if (strncmp(l, name, len) == 0 && found != o) {
+                        if (strncmp(l, name, len) == 0) {   /* argparse counts each name */
                                 found = o;
                                 n_prefix++;
                         }

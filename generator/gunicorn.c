@@ -287,12 +287,12 @@ static void take_option(GunicornArgs *a, const GunicornOption *o, const char *wr
                 free(a->chdir);
                 a->chdir = xstrdup(value);
         }
-        if (streq(o->setting, "graceful_timeout")) {
+        if (streq(o->setting, "graceful_timeout") || streq(o->setting, "backlog")) {
                 char *end;
                 errno = 0;
                 long long v = strtoll(value, &end, 10);
                 if (!errno && end != value && !*end && v >= 0)
-                        a->graceful_timeout = v;
+                        *(streq(o->setting, "backlog") ? &a->backlog : &a->graceful_timeout) = v;
         }
         a->pass = strv_push(a->pass, xstrjoin("--", o->long_names[0], NULL));
         if (o->takes_value)
@@ -300,7 +300,7 @@ static void take_option(GunicornArgs *a, const GunicornOption *o, const char *wr
 }
 
 int gunicorn_parse(char *const *argv, size_t first, bool unitcorn, GunicornArgs *ret, char **ret_error) {
-        _cleanup_(gunicorn_args_done) GunicornArgs a = { .graceful_timeout = -1 };
+        _cleanup_(gunicorn_args_done) GunicornArgs a = { .graceful_timeout = -1, .backlog = -1 };
         bool options_done = false;
         for (size_t i = first; argv[i]; i++) {
                 const char *w = argv[i];

@@ -59,6 +59,7 @@ typedef struct GunicornArgs {
         char *exits;            /* -v/-h as written: the program prints and exits */
         bool has_virtualenv;    /* unitcorn's --virtualenv given */
         long long graceful_timeout;  /* -1: not given */
+        long long backlog;           /* -1: not given */
 } GunicornArgs;
 
 void gunicorn_args_done(GunicornArgs *a);

@@ -205,6 +205,7 @@ void gunicorn_plan(Process *p, const IniKey *k) {
 
         _cleanup_(gunicorn_plan_freep) GunicornPlan *g = xcalloc(1, sizeof *g);
         g->graceful_timeout = a.graceful_timeout >= 0 ? a.graceful_timeout : GUNICORN_GRACEFUL_TIMEOUT;
+        g->backlog = a.backlog;
         g->unix_socket = unix_socket && listen;
         if (a.unsupported) {
                 if (!listen) {

@@ -16,6 +16,7 @@ typedef struct GunicornPlan {
         char **listen;            /* ListenStream= of app@INSTANCE.socket; NULL: no socket */
         bool unix_socket;         /* a listener is a UNIX socket: SocketUser=, SocketMode= */
         long long graceful_timeout;  /* --graceful-timeout, or gunicorn's default */
+        long long backlog;        /* --backlog: the socket's Backlog=; -1: not given */
 } GunicornPlan;
 
 GunicornPlan *gunicorn_plan_free(GunicornPlan *g);

@@ -236,6 +236,10 @@ static void write_gunicorn_socket(Output *o, const Process *p, const char *insta
                 unit_append_specifier_safe(&b, gun->listen[i]);
                 sb_addc(&b, '\n');
         }
+        /* the listen() backlog is the socket's now; gunicorn's default
+         * (2048) is below systemd's (SOMAXCONN, 4096), so only a given one */
+        if (gun->backlog > 0)
+                sb_addf(&b, "Backlog=%lld\n", gun->backlog);
         if (gun->unix_socket) {
                 /* gunicorn (umask 0) makes its UNIX socket connectable by
                  * everyone and chowns it to its user: the same */

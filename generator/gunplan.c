@@ -86,17 +86,17 @@ typedef enum BindSource {
 } BindSource;
 
 /* The addresses from the config file, or gunicorn's defaults. */
-static BindSource binds_from_config(const Process *p, const IniKey *k, const GunicornArgs *a, char ***ret) {
+static BindSource binds_from_config(const Process *p, const IniKey *k, int prio, const GunicornArgs *a, char ***ret) {
         _cleanup_free_ char *path = NULL;
         if (a->config) {
                 if (strncmp(a->config, "python:", 7) == 0) {
-                        log_notice_at(k->file, k->line, "[%s] command: -c %s is a Python module: its bind is left to "
+                        log_at(prio, k->file, k->line, "[%s] command: -c %s is a Python module: its bind is left to "
                                       "the server (no socket unit).", p->section->name, a->config);
                         return BINDS_UNKNOWN;
                 }
                 path = program_path(p, a->config);
                 if (!path) {
-                        log_notice_at(k->file, k->line, "[%s] command: -c %s is relative and directory= is not set: "
+                        log_at(prio, k->file, k->line, "[%s] command: -c %s is relative and directory= is not set: "
                                       "its bind is left to the server (no socket unit).", p->section->name, a->config);
                         return BINDS_UNKNOWN;
                 }
@@ -112,7 +112,7 @@ static BindSource binds_from_config(const Process *p, const IniKey *k, const Gun
                 size_t len = 0;
                 int r = read_small_file(path, &text, &len);
                 if (r < 0) {
-                        log_notice_at(k->file, k->line, "[%s] command: cannot read the config file '%s' (%s): its bind "
+                        log_at(prio, k->file, k->line, "[%s] command: cannot read the config file '%s' (%s): its bind "
                                       "is left to the server (no socket unit).", p->section->name, path, strerror(-r));
                         return BINDS_UNKNOWN;
                 }
@@ -120,7 +120,7 @@ static BindSource binds_from_config(const Process *p, const IniKey *k, const Gun
                 unsigned line = 0;
                 r = gunconf_find_bind(text, len, &binds, &line, &error);
                 if (r < 0) {
-                        log_notice_at(path, line, "%s: the generator does not evaluate it; binding is left to the "
+                        log_at(prio, path, line, "%s: the generator does not evaluate it; binding is left to the "
                                       "server (no socket unit) for [%s].", error, p->section->name);
                         free(error);
                         return BINDS_UNKNOWN;
@@ -135,33 +135,35 @@ static BindSource binds_from_config(const Process *p, const IniKey *k, const Gun
         return BINDS_KNOWN;
 }
 
-void gunicorn_plan(Process *p, const IniKey *k) {
+void gunicorn_plan(Process *p, const IniKey *k, bool report) {
         size_t first = 0;
         GunicornKind kind = gunicorn_detect(p->argv, &first);
         if (kind == GUNICORN_KIND_NONE || p->fcgi)
                 return;
+        /* the same notice for each of numprocs processes says nothing new */
+        int prio = report ? LOG_NOTICE : LOG_DEBUG;
         const char *name = p->section->name;
         bool is_unitcorn = kind == GUNICORN_KIND_UNITCORN;
 
         if (!is_unitcorn && env_pairs_get(&p->environment, "GUNICORN_CMD_ARGS")) {
-                log_notice_at(k->file, k->line, "[%s] command: GUNICORN_CMD_ARGS is set in environment= and unitcorn "
+                log_at(prio, k->file, k->line, "[%s] command: GUNICORN_CMD_ARGS is set in environment= and unitcorn "
                               "does not read it; the gunicorn command is kept as it is.", name);
                 return;
         }
         _cleanup_(gunicorn_args_done) GunicornArgs a = {0};
         _cleanup_free_ char *error = NULL;
         if (gunicorn_parse(p->argv, first, is_unitcorn, &a, &error) < 0) {
-                log_notice_at(k->file, k->line, "[%s] command: %s would refuse its arguments (%s); the command is kept "
+                log_at(prio, k->file, k->line, "[%s] command: %s would refuse its arguments (%s); the command is kept "
                               "as it is.", name, is_unitcorn ? "unitcorn" : "gunicorn", error);
                 return;
         }
         if (a.exits) {
-                log_notice_at(k->file, k->line, "[%s] command: %s only prints and exits; the command is kept as it is.",
+                log_at(prio, k->file, k->line, "[%s] command: %s only prints and exits; the command is kept as it is.",
                               name, a.exits);
                 return;
         }
         if (strv_length(a.positionals) > 1) {
-                log_notice_at(k->file, k->line, "[%s] command: %s takes only one application, '%s', and this command "
+                log_at(prio, k->file, k->line, "[%s] command: %s takes only one application, '%s', and this command "
                               "gives also '%s'; the command is kept as it is.", name,
                               is_unitcorn ? "unitcorn" : "gunicorn", a.positionals[0], a.positionals[1]);
                 return;
@@ -173,7 +175,7 @@ void gunicorn_plan(Process *p, const IniKey *k) {
         if (a.binds)
                 binds = TAKE_PTR(a.binds);
         else
-                source = binds_from_config(p, k, &a, &binds);
+                source = binds_from_config(p, k, prio, &a, &binds);
 
         _cleanup_strv_free_ char **listen = NULL;
         bool unix_socket = false, socketless = source != BINDS_KNOWN;
@@ -183,12 +185,12 @@ void gunicorn_plan(Process *p, const IniKey *k) {
                 bool is_unix = false;
                 int r = gunicorn_bind_to_listen(binds[i], base, &l, &is_unix, &why);
                 if (r < 0 || strncmp(binds[i], "fd://", 5) == 0) {
-                        log_notice_at(k->file, k->line, "[%s] command: bind %s; the command is kept as it is.", name, why);
+                        log_at(prio, k->file, k->line, "[%s] command: bind %s; the command is kept as it is.", name, why);
                         free(why);
                         return;
                 }
                 if (r == 0) {
-                        log_notice_at(k->file, k->line, "[%s] command: bind %s; no socket unit, the server binds "
+                        log_at(prio, k->file, k->line, "[%s] command: bind %s; no socket unit, the server binds "
                                       "itself.", name, why);
                         free(why);
                         socketless = true;
@@ -209,11 +211,11 @@ void gunicorn_plan(Process *p, const IniKey *k) {
         g->unix_socket = unix_socket && listen;
         if (a.unsupported) {
                 if (!listen) {
-                        log_notice_at(k->file, k->line, "[%s] command: %s: unitcorn does not support it; the "
+                        log_at(prio, k->file, k->line, "[%s] command: %s: unitcorn does not support it; the "
                                       "command is kept as it is.", name, a.unsupported);
                         return;
                 }
-                log_notice_at(k->file, k->line, "[%s] command: %s: unitcorn does not support it; the command is kept, "
+                log_at(prio, k->file, k->line, "[%s] command: %s: unitcorn does not support it; the command is kept, "
                               "socket-activated (app@%s.socket).", name, a.unsupported, p->instance);
                 g->listen = TAKE_PTR(listen);
                 p->gun = TAKE_PTR(g);

@@ -26,6 +26,7 @@ static inline void gunicorn_plan_freep(GunicornPlan **g) {
 
 /* Sets p->gun when p->argv runs gunicorn or unitcorn and there is
  * something to do; logs a notice (at k's line) for every command that is
- * recognised but kept.  Never fails the program: a command we do not
+ * recognised but kept (report: else at debug level, for the second and
+ * later processes of a program).  Never fails the program: a command we do not
  * rewrite runs as supervisor would run it. */
-void gunicorn_plan(struct Process *p, const struct IniKey *k);
+void gunicorn_plan(struct Process *p, const struct IniKey *k, bool report);

@@ -460,7 +460,7 @@ int program_build(Model *m, const IniConfig *c, const IniSection *s, const char 
                         p->fcgi_socket_mode = (unsigned) mode;
                         p->fcgi_socket_backlog = backlog;
                 }
-                gunicorn_plan(p, k);
+                gunicorn_plan(p, k, m->n_procs == first_new);
 
                 /* Two processes may not produce the same unit. */
                 const Process *dup = model_find_instance(m, p->instance);

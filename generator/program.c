@@ -10,6 +10,7 @@
 #include "expand.h"
 #include "keys.h"
 #include "log.h"
+#include "gunplan.h"
 #include "program.h"
 #include "strbuf.h"
 
@@ -22,6 +23,7 @@ void process_free(Process *p) {
         free(p->group);
         free(p->command);
         strv_free(p->argv);
+        gunicorn_plan_free(p->gun);
         free(p->directory);
         free(p->user);
         env_pairs_done(&p->environment);
@@ -458,6 +460,7 @@ int program_build(Model *m, const IniConfig *c, const IniSection *s, const char 
                         p->fcgi_socket_mode = (unsigned) mode;
                         p->fcgi_socket_backlog = backlog;
                 }
+                gunicorn_plan(p, k, m->n_procs == first_new);
 
                 /* Two processes may not produce the same unit. */
                 const Process *dup = model_find_instance(m, p->instance);
@@ -469,6 +472,22 @@ int program_build(Model *m, const IniConfig *c, const IniSection *s, const char 
                                      "process name '%s' of [%s] is already used by [%s] at %s:%u, skipping %s '%s'.",
                                      p->instance, s->name, dup->section->name, dup->file, dup->line, x.kind, program);
                         goto out;
+                }
+                /* numprocs: each process would bind the same address, and
+                 * under supervisor all but the first fail to.  One socket
+                 * unit per address: the later processes keep their
+                 * command (and fail to bind, as they did). */
+                for (size_t i = first_new; p->gun && p->gun->listen && i < m->n_procs; i++) {
+                        const GunicornPlan *o = m->procs[i]->gun;
+                        for (size_t j = 0; o && o->listen && o->listen[j]; j++)
+                                if (strv_contains(p->gun->listen, o->listen[j])) {
+                                        log_notice_at(k->file, k->line, "[%s] command: process '%s' would listen on %s "
+                                                      "as process '%s' does; only the first gets the socket, this "
+                                                      "command is kept as it is.", s->name, p->name, o->listen[j],
+                                                      m->procs[i]->name);
+                                        p->gun = gunicorn_plan_free(p->gun);
+                                        break;
+                                }
                 }
                 m->procs = xrealloc(m->procs, (m->n_procs + 1) * sizeof *m->procs);
                 m->procs[m->n_procs++] = TAKE_PTR(p);

@@ -57,6 +57,8 @@ typedef struct Process {
         bool has_fcgi_socket_mode;
         unsigned fcgi_socket_mode;
         int64_t fcgi_socket_backlog;   /* 0: not set */
+
+        struct GunicornPlan *gun;      /* a gunicorn/unitcorn command rewritten (gunplan.h), NULL: not */
 } Process;
 
 typedef struct Group {

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "gunplan.h"
 #include "log.h"
 #include "unit.h"
 
@@ -15,6 +16,13 @@
 #define UNIT_NAME_MAX 255
 /* supervisor restarts after 1 s, then 2 s, 3 s...; systemd 252 has one delay. */
 #define RESTART_SEC 1
+/* unitcorn's master sends WATCHDOG=1 every half interval from its event
+ * loop, withheld while a worker's loop is hung (not while it is busy in
+ * the app, which is --timeout's business): 30 s catches a hung or stopped
+ * master without false alarms on a loaded machine. */
+#define UNITCORN_WATCHDOG_SEC 30
+/* TimeoutStopSec= beyond --graceful-timeout: the master's own exit */
+#define GRACEFUL_MARGIN_SEC 5
 
 static void append_escaped_char(StrBuf *b, unsigned char c) {
         switch (c) {
@@ -201,6 +209,55 @@ static void write_exec(StrBuf *b, char **argv) {
         sb_addc(b, '\n');
 }
 
+/* The service side of a rewritten gunicorn command (gunplan.h). */
+static void write_gunicorn_service(StrBuf *b, const GunicornPlan *gun, const char *instance) {
+        if (gun->listen)
+                sb_addv(b, "Sockets=app@", instance, ".socket\n", NULL);
+        if (!gun->unitcorn)
+                return;   /* gunicorn kept: it takes the socket's fds, it is not a notify service */
+        sb_add(b, "Type=notify\nNotifyAccess=main\n");
+        sb_addf(b, "WatchdogSec=%ds\n", UNITCORN_WATCHDOG_SEC);
+        sb_add(b, "ExecReload=/bin/kill -HUP $MAINPID\n");
+        /* one journal entry per request: journald's default limit (10,000
+         * per 30 s per service) would drop access entries under load */
+        sb_add(b, "LogRateLimitIntervalSec=0\n");
+}
+
+static void write_gunicorn_socket(Output *o, const Process *p, const char *instance) {
+        const GunicornPlan *gun = p->gun;
+        _cleanup_sb_ StrBuf b = {0};
+        _cleanup_free_ char *what = xasprintf("supervisor [%s], process %s, gunicorn's bind", p->section->name, p->name);
+        header(&b, what, p->file, p->line);
+        sb_add(&b, "\n[Unit]\nSourcePath=");
+        unit_append_specifier_safe(&b, p->file);
+        sb_add(&b, "\n\n[Socket]\n");
+        for (size_t i = 0; gun->listen[i]; i++) {
+                sb_add(&b, "ListenStream=");
+                unit_append_specifier_safe(&b, gun->listen[i]);
+                sb_addc(&b, '\n');
+        }
+        /* the listen() backlog is the socket's now; gunicorn's default
+         * (2048) is below systemd's (SOMAXCONN, 4096), so only a given one */
+        if (gun->backlog > 0)
+                sb_addf(&b, "Backlog=%lld\n", gun->backlog);
+        if (gun->unix_socket) {
+                /* gunicorn (umask 0) makes its UNIX socket connectable by
+                 * everyone and chowns it to its user: the same */
+                sb_add(&b, "SocketMode=0666\n");
+                if (p->user && !o->user_scope) {
+                        sb_add(&b, "SocketUser=");
+                        unit_append_specifier_safe(&b, p->user);
+                        sb_addc(&b, '\n');
+                }
+        }
+        _cleanup_free_ char *rel = xasprintf("app@%s.socket.d/" DROPIN_NAME, instance);
+        if (output_file(o, rel, b.s) < 0 || !p->autostart)
+                return;
+        _cleanup_free_ char *link = xasprintf("sockets.target.wants/app@%s.socket", instance);
+        _cleanup_free_ char *target = xasprintf("%s/app@.socket", o->unitdir);
+        (void) output_link(o, link, target);
+}
+
 /* A relative path was reported when it was read; it goes to the journal. */
 static void write_output(StrBuf *b, const char *setting, LogTarget t, const char *path) {
         switch (t) {
@@ -344,7 +401,8 @@ static int write_process(Output *o, const Model *m, size_t idx, char **escaped, 
         }
 
         sb_add(&b, "\n[Service]\n");
-        write_exec(&b, p->argv);
+        const GunicornPlan *gun = p->gun;
+        write_exec(&b, gun && gun->unitcorn ? gun->argv : p->argv);
         if (p->directory) {
                 sb_add(&b, "WorkingDirectory=");
                 unit_append_specifier_safe(&b, p->directory);
@@ -407,7 +465,12 @@ static int write_process(Output *o, const Model *m, size_t idx, char **escaped, 
         /* stopwaitsecs=0 means "SIGKILL at once" (supervisor's loop looks once
          * a second); 0 would mean "never" to systemd. */
         sb_add(&b, "TimeoutStopSec=");
-        sb_addi(&b, p->stopwaitsecs > 0 ? p->stopwaitsecs : 1);
+        int64_t stop_sec = p->stopwaitsecs > 0 ? p->stopwaitsecs : 1;
+        /* unitcorn's master drains its workers for
+         * --graceful-timeout on SIGTERM: do not cut that short */
+        if (gun && gun->unitcorn && stop_sec < gun->graceful_timeout + GRACEFUL_MARGIN_SEC)
+                stop_sec = gun->graceful_timeout + GRACEFUL_MARGIN_SEC;
+        sb_addi(&b, stop_sec);
         sb_addv(&b, "s\nKillMode=", p->stopasgroup ? "control-group" : "mixed", "\n", NULL);
         write_output(&b, "StandardOutput", p->stdout_target, p->stdout_path);
         if (p->redirect_stderr)
@@ -422,6 +485,8 @@ static int write_process(Output *o, const Model *m, size_t idx, char **escaped, 
                 _cleanup_free_ char *pe = unit_escape_instance(p->program);
                 sb_addf(&b, "Sockets=app@%s.socket\nStandardInput=socket\n", pe);
         }
+        if (gun)
+                write_gunicorn_service(&b, gun, escaped[idx]);
 
         _cleanup_free_ char *rel = xstrjoin("app@", escaped[idx], ".service.d/" DROPIN_NAME, NULL);
         return output_file(o, rel, b.s);
@@ -583,6 +648,10 @@ int unit_write_model(Output *o, const Model *m) {
         _cleanup_strv_free_ char **sockets = NULL;
         for (size_t i = 0; i < m->n_procs; i++) {
                 const Process *p = m->procs[i];
+                if (p->gun && p->gun->listen) {
+                        write_gunicorn_socket(o, p, escaped[i]);
+                        continue;
+                }
                 if (p->fcgi && !strv_contains(sockets, p->program)) {
                         sockets = strv_push(sockets, xstrdup(p->program));
                         if (write_socket(o, p) >= 0) {

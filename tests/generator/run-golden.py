@@ -526,6 +526,7 @@ def run_case(src, generator, units_dir):
 
         def subst(s):
             return (s.replace("@CASEDIR@", casedir).replace("@UNITS@", units_dir)
+                    .replace("@BINDIR@", os.environ.get("UNITCORN_BINDIR", "@BINDIR@"))
                     .replace("@HOSTNAME@", platform.node()))
 
         asserts, settings = read_assertions(casedir, case_files(casedir), subst)
@@ -540,6 +541,8 @@ def run_case(src, generator, units_dir):
             "UNITCORN_CONFIG_DIRS": casedir,
             "UNITCORN_UNITDIR": units_dir,
             "UNITCORN_TEST_VAR": "hello",
+            # where ExecStart= finds unitcorn: the build tree's server/
+            "UNITCORN_BINDIR": os.environ.get("UNITCORN_BINDIR", ""),
             "SYSTEMD_LOG_TARGET": "console",
         }
         # sanitizer settings of an instrumented build pass through

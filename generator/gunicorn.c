@@ -82,7 +82,7 @@ const GunicornOption gunicorn_options[] = {
         O("syslog_addr",                0,   "log-syslog-to", NULL, true, UNSUPPORTED),
         O("syslog_facility",            0,   "log-syslog-facility", NULL, true, UNSUPPORTED),
         O("syslog_prefix",              0,   "log-syslog-prefix", NULL, true, UNSUPPORTED),
-        O("threads",                    0,   "threads", NULL, true, THREADS),
+        O("threads",                    0,   "threads", NULL, true, PASS),
         O("timeout",                    't', "timeout", NULL, true, PASS),
         O("tolerate_dangerous_framing", 0,   "tolerate-dangerous-framing", NULL, false, UNSUPPORTED),
         O("umask",                      'm', "umask", NULL, true, UNSUPPORTED),
@@ -248,9 +248,14 @@ static const GunicornOption *find_short(char c, bool unitcorn) {
         return NULL;
 }
 
-/* Only gunicorn's own sync worker is what unitcorn's workers are. */
-static bool is_sync_worker(const char *v) {
-        return streq(v, "sync") || streq(v, "gunicorn.workers.sync.SyncWorker") || streq(v, "egg:gunicorn#sync");
+/* gunicorn's sync and gthread workers are what unitcorn's are (--threads
+ * decides between them, as in gunicorn).  gevent and eventlet are not:
+ * unitcorn would serve them with --threads threads, one by default,
+ * where gunicorn's gevent worker serves a thousand connections at once. */
+static bool is_unitcorn_worker(const char *v) {
+        return streq(v, "sync") || streq(v, "gunicorn.workers.sync.SyncWorker") || streq(v, "egg:gunicorn#sync") ||
+               streq(v, "gthread") || streq(v, "gunicorn.workers.gthread.ThreadWorker") ||
+               streq(v, "egg:gunicorn#gthread");
 }
 
 static void take_option(GunicornArgs *a, const GunicornOption *o, const char *written, const char *value) {
@@ -263,11 +268,7 @@ static void take_option(GunicornArgs *a, const GunicornOption *o, const char *wr
                 a->config = xstrdup(value);
                 break;
         case GUNICORN_WORKER_CLASS:
-                if (!is_sync_worker(value) && !a->unsupported)
-                        a->unsupported = xstrjoin(written, " ", value, NULL);
-                return;
-        case GUNICORN_THREADS:
-                if (!streq(value, "1") && !a->unsupported)
+                if (!is_unitcorn_worker(value) && !a->unsupported)
                         a->unsupported = xstrjoin(written, " ", value, NULL);
                 return;
         case GUNICORN_UNSUPPORTED:

@@ -15,8 +15,7 @@ typedef enum GunicornSupport {
         GUNICORN_PASS,          /* unitcorn takes it under the same name */
         GUNICORN_BIND,          /* -b: becomes the socket */
         GUNICORN_CONFIG,        /* -c: passed on, and read for `bind` */
-        GUNICORN_WORKER_CLASS,  /* -k: only "sync" (dropped: it is what unitcorn does) */
-        GUNICORN_THREADS,       /* --threads: only 1 (dropped) */
+        GUNICORN_WORKER_CLASS,  /* -k: only sync and gthread (dropped: --threads decides) */
         GUNICORN_UNSUPPORTED,   /* unitcorn has no such option: gunicorn is kept */
         GUNICORN_EXIT,          /* -v, -h: the program prints and exits */
 } GunicornSupport;

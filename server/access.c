@@ -488,6 +488,7 @@ static void send_journal(const Request *r, const char *msg, size_t len) {
         f.n = f.used = 0;
         f.iov[f.n++] = (struct iovec) { (char *) msg, len };        /* "MESSAGE=..." */
         field(&f, "PRIORITY", "6", 1);
+        f.iov[f.n++] = (struct iovec) { (char *) LOG_SYSLOG_IDENTIFIER, strlen(LOG_SYSLOG_IDENTIFIER) };
         const char *method = llhttp_method_name(req->method);
         field(&f, "HTTP_METHOD", method, strlen(method));
         field(&f, "HTTP_PATH", r->path, r->path_len);

@@ -23,7 +23,7 @@
  * traceback) is formatted again on the heap, never cut. */
 #define LOG_LINE_MAX 4096
 /* The journal fields log_message() adds besides the caller's. */
-#define LOG_OWN_FIELDS 3
+#define LOG_OWN_FIELDS 4
 
 static int max_level = LOG_INFO;
 static bool journal;                    /* stderr is the journal and no --error-logfile */
@@ -167,6 +167,7 @@ void log_send(int prio, const char *msg, size_t len, const struct iovec *fields,
         size_t k = 0;
         iov[k++] = (struct iovec) { m, len + 8 };
         iov[k++] = (struct iovec) { priority, (size_t) snprintf(priority, sizeof priority, "PRIORITY=%d", prio) };
+        iov[k++] = (struct iovec) { (char *) LOG_SYSLOG_IDENTIFIER, strlen(LOG_SYSLOG_IDENTIFIER) };
         pid_t w = log_worker_pid();
         if (w > 0)
                 iov[k++] = (struct iovec) { worker, (size_t) snprintf(worker, sizeof worker, "WORKER_PID=%d", (int) w) };

@@ -14,6 +14,10 @@
  * error log file (SIGUSR1 is --timeout's stack dump). */
 #pragma once
 
+/* Our journal entries' identifier: without one journald would take the
+ * process's name, which the process title (-n) has overwritten. */
+#define LOG_SYSLOG_IDENTIFIER "SYSLOG_IDENTIFIER=unitcorn"
+
 #include <stdbool.h>
 #include <sys/types.h>
 #include <sys/uio.h>

@@ -92,7 +92,7 @@ def test_one_access_entry_per_request_with_fields(entries):
     access = [e for e in entries if "HTTP_DURATION_USEC" in e]
     assert [e["HTTP_PATH"] for e in access] == [p.split("?")[0] for p in PATHS], access
     a = access[0]
-    assert a["PRIORITY"] == "6"
+    assert a["PRIORITY"] == "6" and a["SYSLOG_IDENTIFIER"] == "unitcorn"
     assert (a["HTTP_METHOD"], a["HTTP_PATH"], a["HTTP_QUERY"], a["HTTP_VERSION"]) == ("GET", "/a", "b=1", "HTTP/1.1")
     assert (a["HTTP_STATUS"], a["HTTP_BYTES"]) == ("200", "5")
     assert int(a["HTTP_DURATION_USEC"]) < 10_000_000
@@ -113,6 +113,7 @@ def test_worker_pid_is_the_worker(entries):
     booted = one(entries, "Booting worker with pid: ")
     assert booted["MESSAGE"] == "Booting worker with pid: " + worker_pid(entries)
     assert booted["WORKER_PID"] == worker_pid(entries) and booted["PRIORITY"] == "6"
+    assert booted["SYSLOG_IDENTIFIER"] == "unitcorn"
     assert booted["_TRANSPORT"] == "journal"
 
 

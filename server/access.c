@@ -146,28 +146,6 @@ uint64_t access_now_usec(void) {
         return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
 }
 
-void access_split_target(const char *t, size_t n, const char **ret_path, size_t *ret_path_len,
-                         const char **ret_query, size_t *ret_query_len) {
-        const char *path = t;
-        /* absolute-form (RFC 9112 §3.2.2): the path starts after the authority */
-        if ((n > 7 && strncasecmp(t, "http://", 7) == 0) || (n > 8 && strncasecmp(t, "https://", 8) == 0)) {
-                const char *auth = memchr(t, '/', n);
-                auth += 2;
-                path = memchr(auth, '/', n - (size_t) (auth - t));
-                if (!path)
-                        path = t + n;
-        }
-        size_t plen = n - (size_t) (path - t);
-        const char *hash = memchr(path, '#', plen);
-        if (hash)
-                plen = (size_t) (hash - path);
-        const char *q = memchr(path, '?', plen);
-        *ret_path = path;
-        *ret_path_len = q ? (size_t) (q - path) : plen;
-        *ret_query = q ? q + 1 : path + plen;
-        *ret_query_len = q ? plen - *ret_path_len - 1 : 0;
-}
-
 /* ---- rendering ---- */
 
 typedef struct Out {
@@ -515,7 +493,7 @@ void access_log(const AccessEntry *e) {
         Request r = { .e = e };
         uint64_t now = access_now_usec();
         r.usec = now > e->start_usec ? now - e->start_usec : 0;
-        access_split_target(http_req_str(e->req, 0), e->req->target_len, &r.path, &r.path_len,
+        http_split_target(http_req_str(e->req, 0), e->req->target_len, &r.path, &r.path_len,
                             &r.query, &r.query_len);
         if (e->peer->ss_family == AF_INET) {
                 const struct sockaddr_in *in = (const struct sockaddr_in *) e->peer;

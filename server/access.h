@@ -59,7 +59,3 @@ static inline bool access_enabled(void) {
 uint64_t access_now_usec(void);
 void access_log(const AccessEntry *e);
 
-/* A request target's path (origin-form, or the part after the authority
- * of an absolute-form) and query, without the '?' and any fragment. */
-void access_split_target(const char *t, size_t n, const char **ret_path, size_t *ret_path_len,
-                         const char **ret_query, size_t *ret_query_len);

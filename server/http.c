@@ -684,3 +684,25 @@ char *http_error_response(int status, size_t *ret_len) {
         *ret_len = b.len;
         return b.s;
 }
+
+void http_split_target(const char *t, size_t n, const char **ret_path, size_t *ret_path_len,
+                       const char **ret_query, size_t *ret_query_len) {
+        const char *path = t;
+        /* absolute-form (RFC 9112 §3.2.2): the path starts after the authority */
+        if ((n > 7 && strncasecmp(t, "http://", 7) == 0) || (n > 8 && strncasecmp(t, "https://", 8) == 0)) {
+                const char *auth = memchr(t, '/', n);
+                auth += 2;
+                path = memchr(auth, '/', n - (size_t) (auth - t));
+                if (!path)
+                        path = t + n;
+        }
+        size_t plen = n - (size_t) (path - t);
+        const char *hash = memchr(path, '#', plen);
+        if (hash)
+                plen = (size_t) (hash - path);
+        const char *q = memchr(path, '?', plen);
+        *ret_path = path;
+        *ret_path_len = q ? (size_t) (q - path) : plen;
+        *ret_query = q ? q + 1 : path + plen;
+        *ret_query_len = q ? plen - *ret_path_len - 1 : 0;
+}

@@ -130,3 +130,9 @@ char *http_error_response(int status, size_t *ret_len);
 
 /* RFC 9110 §5.6.2 tchar. */
 bool http_is_tchar(unsigned char c);
+
+/* A request target split as the environ and the logs want it: the path
+ * (of an absolute-form target too, RFC 9112 §3.2.2) and the query, both
+ * without the '?' and any '#fragment'. */
+void http_split_target(const char *t, size_t n, const char **ret_path, size_t *ret_path_len,
+                       const char **ret_query, size_t *ret_query_len);

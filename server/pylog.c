@@ -211,7 +211,7 @@ void pylog_request_error(const HttpRequest *req, const char *what) {
         const char *target = http_req_str(req, 0);
         const char *path, *query;
         size_t path_len, query_len;
-        access_split_target(target, req->target_len, &path, &path_len, &query, &query_len);
+        http_split_target(target, req->target_len, &path, &path_len, &query, &query_len);
         _cleanup_free_ char *msg = xasprintf("Error handling request %s %.*s: %s", method,
                                              (int) MIN(req->target_len, 200), target, what);
         _cleanup_free_ char *f_method = xasprintf("HTTP_METHOD=%s", method);

@@ -795,26 +795,13 @@ static PyObject *environ_new(const HttpRequest *req, const WsgiConn *wc, bool ht
         if (https && set_item(environ, k_wsgi_url_scheme, PyUnicode_FromString("https")) < 0)
                 goto fail;
 
-        const char *target = http_req_str(req, 0);
-        size_t n = req->target_len;
-        /* absolute-form (RFC 9112 §3.2.2): the path starts after the authority */
-        const char *path = target;
-        if ((n > 7 && strncasecmp(target, "http://", 7) == 0) || (n > 8 && strncasecmp(target, "https://", 8) == 0)) {
-                const char *auth = strstr(target, "//") + 2;
-                path = memchr(auth, '/', n - (size_t) (auth - target));
-                if (!path)
-                        path = target + n;
-        }
-        size_t plen = n - (size_t) (path - target);
-        const char *hash = memchr(path, '#', plen);
-        if (hash)
-                plen = (size_t) (hash - path);
-        const char *q = memchr(path, '?', plen);
-        size_t path_len = q ? (size_t) (q - path) : plen;
+        const char *target = http_req_str(req, 0), *path, *query;
+        size_t n = req->target_len, path_len, query_len;
+        http_split_target(target, n, &path, &path_len, &query, &query_len);
 
         if (set_item(environ, k_REQUEST_METHOD, method_str(req->method)) < 0 ||
             set_item(environ, k_PATH_INFO, path_len == 1 && path[0] == '*' ? Py_NewRef(v_empty) : path_info(path, path_len)) < 0 ||
-            set_item(environ, k_QUERY_STRING, q ? latin1(q + 1, plen - path_len - 1) : Py_NewRef(v_empty)) < 0 ||
+            set_item(environ, k_QUERY_STRING, query_len ? latin1(query, query_len) : Py_NewRef(v_empty)) < 0 ||
             set_item(environ, k_RAW_URI, latin1(target, n)) < 0 ||
             set_item(environ, k_SERVER_PROTOCOL, Py_NewRef(req->minor ? v_http11 : v_http10)) < 0 ||
             add_remote(environ, wc->peer) < 0 ||

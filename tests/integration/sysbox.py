@@ -234,6 +234,18 @@ class Box:
     def __exit__(self, *exc):
         self.cleanup()
 
+    def share(self, path):
+        """A copy of a host file or directory where the box sees it (the
+        stage, under /var/tmp): the box has its own /tmp and /run, so a
+        build or a checkout under /tmp is not visible in it as it is."""
+        dest = os.path.join(self.stage, "shared", os.path.basename(os.path.normpath(path)))
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        if os.path.isdir(path):
+            shutil.copytree(path, dest, symlinks=True, dirs_exist_ok=True)
+        else:
+            shutil.copy2(path, dest)
+        return dest
+
     # -- driving it --
 
     def run(self, *cmd, timeout=60, check=True, input=None):

@@ -298,10 +298,15 @@ def test_deployment_config_with_one_thread(start_server, tmp_path):
     loads and runs: one thread, with the notice."""
     with open(os.path.join(os.path.dirname(__file__), "configs", "deployment.py")) as f:
         text = f.read().replace("127.0.0.1:5000", "127.0.0.1:0")
+    # its relative pid file and logs: in a directory of this test's, not in
+    # the apps directory that parallel runs share
+    for name in ("./app.pid", "./error.log", "./debug.log"):
+        text = text.replace(name, str(tmp_path / name[2:]))
     conf = write_conf(tmp_path, text)
     srv = start_server("threads:app", ["-c", conf], env={"UNITCORN_TEST_THREADS": ""})
     assert get(srv, "/multithread").body == b"False"
     assert "worker_class 'gevent'" in srv.output()
+    assert "Booting worker with pid" in (tmp_path / "error.log").read_text()
 
 
 def test_bad_threads_in_config_file(tmp_path):

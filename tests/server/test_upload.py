@@ -21,9 +21,10 @@ PIECE = 64 * 1024          # input.c's INPUT_READ_PIECE
 MiB = 1 << 20
 
 
-def post(srv, path, body, chunk_sizes=None, headers=b""):
+def post(srv, path, body, chunk_sizes=None, headers=b"", sock=None):
     """POSTs body by Content-Length, or chunked in pieces of chunk_sizes
-    (cycled) when given; returns the response."""
+    (cycled) when given, on a new connection or on sock; returns the
+    response."""
     if chunk_sizes is None:
         raw = (b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n%s\r\n" % (path.encode(), len(body), headers)
                + body)
@@ -36,6 +37,9 @@ def post(srv, path, body, chunk_sizes=None, headers=b""):
             k += 1
         raw = (b"POST %s HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n%s\r\n" % (path.encode(), headers)
                + b"".join(parts) + b"0\r\n\r\n")
+    if sock:
+        sock.sendall(raw)
+        return read_response(sock.makefile("rb"))
     with srv.connect() as s:
         s.sendall(raw)
         return read_response(s.makefile("rb"))
@@ -232,12 +236,25 @@ def test_spool_falls_back_to_memfd(start_server, tmp_path):
 
 
 def test_no_descriptor_left_behind(upload_server):
-    before = int(get_json(upload_server, "/fds"))
-    for framing in (None, [100000]):
-        r = post(upload_server, "/hash/65536", os.urandom(MiB), framing)
-        assert r.status == 200
-    # the same connection count (ours is closed): nothing of the spools left
-    assert int(get_json(upload_server, "/fds")) == before
+    # One keep-alive connection throughout: the same connection count, and
+    # each request is taken only after the one before it was done with
+    # (also with --threads, where a thread answers and the loop then
+    # closes the spool).
+    with upload_server.connect() as s:
+        f = s.makefile("rb")
+
+        def fds():
+            s.sendall(b"GET /fds HTTP/1.1\r\nHost: x\r\n\r\n")
+            r = read_response(f)
+            assert r.status == 200, r.body
+            return int(json.loads(r.body))
+
+        before = fds()
+        for framing in (None, [100000]):
+            r = post(upload_server, "/hash/65536", os.urandom(MiB), framing, sock=s)
+            assert r.status == 200
+        # nothing of the spools left
+        assert fds() == before
 
 
 def test_no_default_body_limit(upload_server):

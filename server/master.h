@@ -3,9 +3,10 @@
  * READY=1 once every worker has the app loaded and accepts, live STATUS=
  * figures, WATCHDOG=1 while healthy; kills a worker past --timeout (stack
  * dump first); SIGHUP reloads (RELOADING=1, new workers, READY=1, old ones
- * drain); SIGTERM stops gracefully (STOPPING=1), SIGINT/SIGQUIT fast.
+ * drain); SIGTERM stops gracefully (STOPPING=1), SIGINT/SIGQUIT fast;
+ * --max-requests replacements; --preload imports the app before forking.
  *
- * Not done yet: --max-requests recycling, --preload, TTIN/TTOU. */
+ * Not done: gunicorn's TTIN/TTOU (more or fewer workers at run time). */
 #pragma once
 
 #include "config.h"

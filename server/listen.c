@@ -1,5 +1,6 @@
 /* listen.c: see listen.h. */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -33,6 +34,27 @@ static int fd_prepare(int fd) {
         return 0;
 }
 
+/* "127.0.0.1:8000", "[::1]:8000", "unix:/run/x.sock": where fd listens. */
+static char *socket_address(int fd) {
+        struct sockaddr_storage sa = {0};
+        socklen_t len = sizeof sa;
+        if (getsockname(fd, (struct sockaddr *) &sa, &len) < 0)
+                return xstrdup("?");
+        if (sa.ss_family == AF_UNIX) {
+                const struct sockaddr_un *un = (const struct sockaddr_un *) &sa;
+                size_t off = offsetof(struct sockaddr_un, sun_path);
+                size_t n = len > off ? strnlen(un->sun_path, len - off) : 0;
+                if (n == 0 && len > off + 1)            /* abstract: "@name" */
+                        return xasprintf("unix:@%.*s", (int) (len - off - 1), un->sun_path + 1);
+                return xasprintf("unix:%.*s", (int) n, un->sun_path);
+        }
+        char host[NI_MAXHOST], port[NI_MAXSERV];
+        if (getnameinfo((struct sockaddr *) &sa, len, host, sizeof host, port, sizeof port,
+                        NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+                return xstrdup("?");
+        return sa.ss_family == AF_INET6 ? xasprintf("[%s]:%s", host, port) : xasprintf("%s:%s", host, port);
+}
+
 static int socket_family(int fd) {
         struct sockaddr_storage sa;
         socklen_t len = sizeof sa;
@@ -43,7 +65,20 @@ static int socket_family(int fd) {
 
 static int listeners_from_systemd(Listeners *ls) {
         char **names = NULL;
-        int n = sd_listen_fds_with_names(true, &names);
+        int n = sd_listen_fds_with_names(false, &names);
+        if (n == -EINVAL) {
+                /* The names do not match the descriptors: a socket unit's
+                 * name with a ':' (a [group:x] member's app@x:NAME.socket,
+                 * when nothing sets FileDescriptorName=) reads as two names
+                 * in LISTEN_FDNAMES.  The descriptors are good: take them. */
+                log_debug("LISTEN_FDNAMES does not match LISTEN_FDS (a ':' in a name?); the sockets are taken unnamed.");
+                names = NULL;
+                n = sd_listen_fds(false);
+        }
+        /* neither the app nor its children are to see them */
+        (void) unsetenv("LISTEN_PID");
+        (void) unsetenv("LISTEN_FDS");
+        (void) unsetenv("LISTEN_FDNAMES");
         if (n <= 0) {
                 if (n < 0)
                         log_error_errno(n, "Failed to take the sockets systemd passed: %s", STRERROR(n));
@@ -61,7 +96,11 @@ static int listeners_from_systemd(Listeners *ls) {
                 r = fd_prepare(fd);
                 if (r < 0)
                         return log_error_errno(r, "Failed to set up passed fd %d: %s", fd, STRERROR(r));
-                listeners_add(ls, fd, socket_family(fd), names ? names[i] : "systemd", NULL);
+                /* the address, and systemd's name for it when there is one */
+                _cleanup_free_ char *addr = socket_address(fd);
+                _cleanup_free_ char *label = names && names[i] && !streq(names[i], "unknown") ?
+                        xasprintf("%s (%s)", addr, names[i]) : xstrdup(addr);
+                listeners_add(ls, fd, socket_family(fd), label, NULL);
         }
         ls->activated = true;
         return n;

@@ -661,7 +661,7 @@ int master_run(const Config *c, Listeners *ls) {
         }
 
         for (size_t i = 0; i < ls->n; i++)
-                log_info("Listening at: %s%s", ls->items[i].name, ls->activated ? " (from systemd)" : "");
+                log_info("Listening at: %s%s", ls->items[i].name, ls->activated ? ", from systemd" : "");
         log_info("Using worker: %s", c->threads > 1 ? "gthread" : "sync");   /* gunicorn's words */
         if (m.watchdog_usec > 0)
                 log_info("Watchdog: WATCHDOG=1 every %llu ms while healthy.",

@@ -13,7 +13,7 @@ import tempfile
 
 import pytest
 
-from conftest import APPS, Notify, START_TIMEOUT, activation_command, read_response, unitcorn_binary
+from conftest import APPS, Notify, START_TIMEOUT, activation_command, get, read_response, unitcorn_binary
 
 ENVIRON_GET = b"GET /environ HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n"
 
@@ -88,8 +88,8 @@ def test_systemd_socket_activate(launch, sockdir):
     first.close()
     check_three(v4, v6, path)
     out = srv.output()
-    for name in ("web", "web6", "local"):
-        assert f"Listening at: {name} (from systemd)" in out, out
+    for addr, name in ((f"127.0.0.1:{v4}", "web"), (f"[::1]:{v6}", "web6"), (f"unix:{path}", "local")):
+        assert f"Listening at: {addr} ({name}), from systemd" in out, out
     assert srv.stop() == 0
     assert os.path.exists(path)           # not ours to remove: the launcher made it
 
@@ -115,8 +115,8 @@ def test_hand_set_listen_fds_three_families(launch, sockdir):
     for _ in range(2):
         check_three(v4_port, v6_port, path)
     out = srv.output()
-    for name in ("four", "six", "unix"):
-        assert f"Listening at: {name} (from systemd)" in out, out
+    for addr, name in ((f"127.0.0.1:{v4_port}", "four"), (f"[::1]:{v6_port}", "six"), (f"unix:{path}", "unix")):
+        assert f"Listening at: {addr} ({name}), from systemd" in out, out
 
 
 def test_listen_fds_without_names(launch):
@@ -308,4 +308,16 @@ def test_listen_fds_for_another_pid_are_ignored(launch):
     s.close()
     assert environ_over(tcp("127.0.0.1", port))["SERVER_PORT"] == "81"
     out = srv.output()
-    assert f"Listening at: 127.0.0.1:{port}\n" in out and "(from systemd)" not in out
+    assert f"Listening at: 127.0.0.1:{port}\n" in out and "from systemd" not in out
+
+
+def test_listen_fdnames_with_a_colon(start_server):
+    """A [group:x] member's socket unit is app@x:NAME.socket, and systemd
+    names the descriptor after it unless FileDescriptorName= says otherwise:
+    LISTEN_FDNAMES then reads as two names for one descriptor.  The socket
+    is taken all the same, and the app does not see the variables."""
+    srv = start_server("osenv:app", env={"LISTEN_FDNAMES": "app@shop:cart.socket"})
+    r = get(srv)
+    assert r.status == 200
+    env = json.loads(r.body)["environ"]
+    assert not {"LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"} & set(env)

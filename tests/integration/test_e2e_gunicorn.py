@@ -293,7 +293,7 @@ def test_5_reload_under_load_fails_nothing_and_serves_new_code(served):
             code = f.read()
         e2e.write(path, code.replace('VERSION = "one"', 'VERSION = "two-reloaded"'))
         c = e2e.cursor(b)
-        b.systemctl("reload", UNIT)           # returns once SIGHUP is sent
+        b.systemctl("reload", UNIT)           # the reload is done when the master says so
         e2e.wait_after(b, c, "Reloaded: 2 new workers ready", "-u", UNIT)
         load.until_seen(lambda v, pid: v == "two-reloaded")
         stats = load.stop()

@@ -8,6 +8,11 @@ journal and apps.target, and `exec systemd --system`.  /etc/supervisor.d is a
 host directory bind-mounted in, so booting twice with the same directory is a
 reboot.  Nothing lands on the host.
 
+Box(..., unitcorn=PATH) copies the built server into the stage and gives
+the generator UNITCORN_BINDIR= (PID 1's DefaultEnvironment=, which reaches
+generators), so gunicorn commands run that unitcorn; service_env={...} sets
+Environment= for every app@ instance (a drop-in on the template).
+
 Driven with `nsenter -t <its PID 1> -a systemctl ...`.  Everything waits for
 an event (systemd's READY=1 on a notify socket, systemctl's own --wait, the
 journal's follow mode), never for a fixed time.  Needs root; `available()`
@@ -61,8 +66,11 @@ done
 printf '[Journal]\nStorage=volatile\nRateLimitBurst=0\nReadKMsg=no\n' > /run/systemd/journald.conf.d/unitcorn-test.conf
 mkdir -p /run/systemd/system/systemd-journald.service.d
 printf '[Service]\nEnvironment=SYSTEMD_LOG_TARGET=null\n' > /run/systemd/system/systemd-journald.service.d/unitcorn-test.conf
-printf '[Manager]\nDefaultEnvironment=UNITCORN_UNITDIR=/run/systemd/system\n' \
+# (BOX_DEFAULT_ENV: UNITCORN_BINDIR=, for the generator's gunicorn rewrite)
+printf '[Manager]\nDefaultEnvironment=UNITCORN_UNITDIR=/run/systemd/system %s\n' "$BOX_DEFAULT_ENV" \
         > /run/systemd/system.conf.d/unitcorn-test.conf
+# drop-ins of the test's own (e.g. app@.service.d/ for every program)
+if [ -d "$stage"/dropins ]; then cp -r "$stage"/dropins/. /run/systemd/system/; fi
 hostname unitcorn-test
 # NOTIFY_SOCKET: systemd tells its container manager (us) READY=1 once the
 # boot transaction is done.
@@ -126,11 +134,26 @@ class Box:
     """One booted systemd.  supervisor_dir is the host directory that becomes
     /etc/supervisor.d; generator and units_dir come from the build."""
 
-    def __init__(self, generator, units_dir, supervisor_dir, debug=False):
+    def __init__(self, generator, units_dir, supervisor_dir, debug=False, unitcorn=None, service_env=None):
         # debug: PID 1 logs at debug level to its console (console_text())
         self.systemd_args = "--log-level=debug --log-target=console" if debug else ""
         # not under /tmp, which the namespace covers with its own tmpfs
         self.stage = tempfile.mkdtemp(prefix="unitcorn-box-", dir="/var/tmp")
+        self.default_env = ""
+        if unitcorn:
+            # the built server where the box sees it, as the generator's
+            # UNITCORN_BINDIR: gunicorn commands become ExecStart=<it>
+            bindir = os.path.join(self.stage, "bin")
+            os.mkdir(bindir)
+            os.chmod(self.stage, 0o755)
+            shutil.copy(unitcorn, os.path.join(bindir, "unitcorn"))
+            self.default_env = "UNITCORN_BINDIR=" + bindir
+        if service_env:
+            # Environment= for every app@ instance (e.g. ASAN_OPTIONS)
+            dropin = os.path.join(self.stage, "dropins", "app@.service.d")
+            os.makedirs(dropin)
+            with open(os.path.join(dropin, "10-sysbox.conf"), "w") as f:
+                f.write("[Service]\n" + "".join('Environment="%s=%s"\n' % kv for kv in service_env.items()))
         shutil.copy(generator, os.path.join(self.stage, "unitcorn-generator"))
         units = os.path.join(self.stage, "units")
         os.mkdir(units)
@@ -158,7 +181,8 @@ class Box:
                 ["unshare", "--pid", "--fork", "--mount", "--uts", "--ipc", "--net", "--propagation", "private",
                  "/bin/sh", "-c", INNER, "inner", self.stage],
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                env=dict(os.environ, BASE_UNITS=BASE_UNITS, SYSTEMD_ARGS=self.systemd_args))
+                env=dict(os.environ, BASE_UNITS=BASE_UNITS, SYSTEMD_ARGS=self.systemd_args,
+                         BOX_DEFAULT_ENV=self.default_env))
             self.output = b""
             self._drainer = threading.Thread(target=self._drain_output, daemon=True)
             self._drainer.start()

@@ -97,14 +97,9 @@ MEMBERS = {"app@early.service": 6001, "app@late.service": 6002,
            "app@api_00.service": 7000, "app@api_01.service": 7001}
 
 # A [group:x] member's socket unit is app@x:NAME.socket, and systemd names
-# the descriptor it passes after the unit (FileDescriptorName= defaults to
-# the unit name): LISTEN_FDNAMES=app@shop:cart.socket, a colon-separated
-# list, reads as two names for one descriptor.
-GROUP_FDNAME_BUG = pytest.mark.xfail(strict=True, reason=(
-    "server/listen.c, listeners_from_systemd(): sd_listen_fds_with_names() fails with EINVAL for a [group:x] "
-    "member, whose socket unit name app@x:NAME.socket (the default FileDescriptorName=) has a ':', the "
-    "separator of LISTEN_FDNAMES; unitcorn exits 1 ('Failed to take the sockets systemd passed: Invalid "
-    "argument') and the unit never starts.  generator/unit.c writes no FileDescriptorName= for it."))
+# the descriptor after it (FileDescriptorName= defaults to the unit name):
+# LISTEN_FDNAMES=app@shop:cart.socket reads as two names for one
+# descriptor; unitcorn takes the socket all the same (server/listen.c).
 
 
 def test_8_priority_orders_start_up_after_ready(env):
@@ -117,7 +112,7 @@ def test_8_priority_orders_start_up_after_ready(env):
 
 
 @pytest.mark.parametrize("target,members", [
-    pytest.param("app@shop.target", ["app@shop:cart.service", "app@shop:pay.service"], marks=GROUP_FDNAME_BUG),
+    ("app@shop.target", ["app@shop:cart.service", "app@shop:pay.service"]),
     ("app@api.target", ["app@api_00.service", "app@api_01.service"]),
 ])
 def test_8_restarting_the_target_restarts_every_member(env, target, members):

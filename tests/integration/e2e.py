@@ -9,12 +9,9 @@ box booted with the same dirs (a reboot) finds them at the same paths.
 
 import json
 import os
-import select
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sysbox  # noqa: E402
@@ -153,34 +150,14 @@ def wait_after(b, c, pattern, *args, timeout=30):
 def wait_entries(b, predicate, count, *args, timeout=30):
     """Follows the journal as JSON (with args, e.g. -u UNIT) until count
     entries satisfy predicate; returns them."""
-    p = subprocess.Popen(["nsenter", "-t", str(b.pid), "-a", "--", "journalctl", "--no-pager", "-o", "json",
-                          "-f", "-n", "all"] + list(args),
-                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + timeout
-    pending = b""
     found = []
-    try:
-        while len(found) < count:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError("%d of %d journal entries after %ss (journalctl %s)"
-                                   % (len(found), count, timeout, args))
-            ready, _, _ = select.select([p.stdout], [], [], left)
-            if not ready:
-                continue
-            chunk = os.read(p.stdout.fileno(), 65536)
-            if not chunk:
-                raise RuntimeError("journalctl exited")
-            pending += chunk
-            *lines, pending = pending.split(b"\n")
-            for line in lines:
-                if line.strip():
-                    e = json.loads(line)
-                    if predicate(e):
-                        found.append(e)
-        return found
-    finally:
-        sysbox._end_nsenter(p)
+    for line in b.follow_journal(*args, output="json", timeout=timeout, what="%d journal entries" % count):
+        if line.strip():
+            e = json.loads(line)
+            if predicate(e):
+                found.append(e)
+                if len(found) == count:
+                    return found
 
 
 def message(e):

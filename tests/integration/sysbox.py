@@ -288,13 +288,14 @@ class Box:
     def journal(self, *args):
         return self.run("journalctl", "--no-pager", "-o", "cat", *args, check=False).stdout
 
-    def wait_journal(self, pattern, *args, timeout=30):
-        """Follows the journal (with args, e.g. -u UNIT) until a line contains
-        pattern; returns that line.  Lines already there count."""
+    def follow_journal(self, *args, output="cat", timeout=30, what="a journal line"):
+        """Yields the journal's lines (journalctl -f -n all -o OUTPUT, with
+        args, e.g. -u UNIT) as they come, lines already there first, until
+        the caller stops; TimeoutError after timeout seconds."""
         # All namespaces (with only the mount namespace, -f sees no new
         # entries); nsenter then forks journalctl into the box, so both are
         # ended together, by their process group, below.
-        p = subprocess.Popen(["nsenter", "-t", str(self.pid), "-a", "--", "journalctl", "--no-pager", "-o", "cat",
+        p = subprocess.Popen(["nsenter", "-t", str(self.pid), "-a", "--", "journalctl", "--no-pager", "-o", output,
                               "-f", "-n", "all"] + list(args),
                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + timeout
@@ -303,7 +304,7 @@ class Box:
             while True:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise TimeoutError("no journal line with %r after %ss (journalctl %s)" % (pattern, timeout, args))
+                    raise TimeoutError("no %s after %ss (journalctl %s)" % (what, timeout, args))
                 # raw reads: a buffered reader could hold lines select() does not see
                 ready, _, _ = select.select([p.stdout], [], [], left)
                 if not ready:
@@ -313,9 +314,14 @@ class Box:
                     raise RuntimeError("journalctl exited")
                 pending += chunk
                 *lines, pending = pending.split(b"\n")
-                for line in lines:
-                    text = line.decode(errors="replace")
-                    if pattern in text:
-                        return text
+                yield from lines
         finally:
             _end_nsenter(p)
+
+    def wait_journal(self, pattern, *args, timeout=30):
+        """Follows the journal (with args, e.g. -u UNIT) until a line contains
+        pattern; returns that line.  Lines already there count."""
+        for line in self.follow_journal(*args, timeout=timeout, what="journal line with %r" % pattern):
+            text = line.decode(errors="replace")
+            if pattern in text:
+                return text

@@ -95,7 +95,9 @@ def test_1_request_starts_the_socket_activated_service(env, form):
 
     status, body = e2e.get_one(b, PORT, "/")
     assert status == 200 and body.startswith("e2e app one from worker "), body
-    assert b.show(UNIT, "ActiveState") == "active"
+    # one worker may answer before the other is ready, and READY=1 (active)
+    # comes when all are
+    e2e.poll("active", lambda: b.show(UNIT, "ActiveState") == "active")
     assert b.show(UNIT, "Type") == "notify"
     master = e2e.main_pid(b, UNIT)
     assert e2e.cmdline(b, master).startswith("unitcorn: master [wsgi:app]")
@@ -170,7 +172,7 @@ def test_3_kill_master_restarts_unit_kill_worker_does_not(served):
     assert status == 200 and body.startswith("e2e app one"), body
     new_master = e2e.main_pid(b, UNIT)
     assert new_master != master and int(b.show(UNIT, "NRestarts")) == restarts + 1
-    assert b.show(UNIT, "ActiveState") == "active"
+    e2e.poll("active", lambda: b.show(UNIT, "ActiveState") == "active")
 
     workers = e2e.children(b, new_master)
     assert len(workers) == 2

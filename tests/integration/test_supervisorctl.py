@@ -218,6 +218,12 @@ def test_update_after_adding_and_removing_a_file(box):
     assert box.show("app@idle.service", "ActiveState") == "inactive"
     assert states(ctl(box, "status", "extra")[1])["extra"][0] == "RUNNING"
     assert ctl(box, "reread") == (0, "No config updates to processes\n")
+    # a comment added above moves the programs' lines, and changes nothing
+    with open(os.path.join(box.supd, "more.ini")) as f:
+        text = f.read()
+    with open(os.path.join(box.supd, "more.ini"), "w") as f:
+        f.write("; more programs\n\n" + text)
+    assert ctl(box, "reread") == (0, "No config updates to processes\n")
     # a changed program is stopped and started again with its new command
     old = box.show("app@extra.service", "MainPID")
     with open(os.path.join(box.supd, "more.ini"), "w") as f:

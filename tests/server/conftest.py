@@ -213,6 +213,41 @@ def activation_command(sockets, names=None):
     return ["/bin/bash", "-c", f'export LISTEN_PID=$$; exec "$0" "$@" {moves}'], env, high
 
 
+def closed_unanswered(sock):
+    """Whether the server closed sock without a byte of answer: EOF or a
+    reset (a worker killed mid-request)."""
+    try:
+        return sock.recv(100) == b""
+    except ConnectionResetError:
+        return True
+
+
+def line_of(app_file, text):
+    """The number of the first line of apps/app_file containing text."""
+    with open(os.path.join(APPS, app_file)) as f:
+        return next(i for i, line in enumerate(f, 1) if text in line)
+
+
+def small_window_client(port, timeout=30):
+    """A connection with a 4 KiB receive buffer: a response of any size
+    cannot all be in flight to it, so the server must wait on its reads."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.settimeout(timeout)
+    s.connect(("127.0.0.1", port))
+    return s
+
+
+def finish(servers):
+    """A fixture's end: stop every server, show its output (pytest prints
+    it for a failed test) and fail on any sanitizer report in it."""
+    for s in servers:
+        s.stop()
+        out = s.output()
+        print(out)
+        check_sanitizers(out)
+
+
 def check_sanitizers(output):
     for marker in ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer"):
         assert marker not in output, f"sanitizer report in the server's output:\n{output}"
@@ -229,11 +264,7 @@ def start_server():
         return s.wait_ready() if wait else s
 
     yield start
-    for s in servers:
-        s.stop()
-        out = s.output()
-        print(out)       # shown by pytest when the test failed
-        check_sanitizers(out)
+    finish(servers)
 
 
 @pytest.fixture
@@ -252,11 +283,7 @@ def launch():
         return s.wait_ready() if wait else s
 
     yield start
-    for s in servers:
-        s.stop()
-        out = s.output()
-        print(out)
-        check_sanitizers(out)
+    finish(servers)
 
 
 @pytest.fixture

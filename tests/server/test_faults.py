@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import APPS, get, read_response
+from conftest import closed_unanswered, get, line_of, read_response
 
 WAIT = 30
 
@@ -22,10 +22,7 @@ def closed_without_answer(srv, raw):
     """raw sent on a new connection gets no byte back: EOF or a reset."""
     with srv.connect(timeout=WAIT) as s:
         s.sendall(raw)
-        try:
-            return s.recv(100) == b""
-        except ConnectionResetError:
-            return True
+        return closed_unanswered(s)
 
 
 @pytest.mark.parametrize("code", [
@@ -66,10 +63,7 @@ def test_stuck_worker_others_serve_then_it_is_replaced(start_server):
         srv.notify.messages.append(srv.notify.sock.recv(4096).decode())
     others = {int(get(srv, "/pid").body) for _ in range(5)}
     assert len(others) == 1
-    try:
-        assert spinning.recv(100) == b""   # killed: closed without an answer
-    except ConnectionResetError:
-        pass
+    assert closed_unanswered(spinning)     # killed: closed without an answer
     spinning.close()
     # replaced: two workers again, nothing in flight
     srv.notify.messages.clear()
@@ -79,8 +73,7 @@ def test_stuck_worker_others_serve_then_it_is_replaced(start_server):
     out = srv.output()
     stuck = int(re.search(r"Worker (\d+) timed out \((no heartbeat|a request inside the app)", out).group(1))
     assert stuck not in others
-    with open(os.path.join(APPS, "faulty.py")) as f:
-        loop_line = next(i for i, text in enumerate(f, 1) if "n += 1" in text)
+    loop_line = line_of("faulty.py", "n += 1")
     # the loop's two lines: the dump catches the frame on either
     assert re.search(r'faulty\.py", line (%d|%d) in spin_inner' % (loop_line - 1, loop_line), out), out
     assert 'in spin_outer' in out and 'in app' in out

@@ -6,11 +6,10 @@ pieces; HEAD sends no body; keep-alive and pipelining go on after a file;
 a slow reader does not hold up the worker; close() is always called.
 Every body is compared byte for byte with the file."""
 import os
-import socket
 
 import pytest
 
-from conftest import read_response
+from conftest import read_response, small_window_client
 
 MiB = 1 << 20
 
@@ -242,10 +241,7 @@ def test_file_truncated_while_sent(srv, tmp_path):
     size = 64 * MiB
     with open(path, "wb") as f:
         f.truncate(size)
-    slow = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    slow.settimeout(30)
-    slow.connect(("127.0.0.1", srv.port))
+    slow = small_window_client(srv.port)
     with slow:
         slow.sendall(req(f"/?path={path}"))
         got = slow.recv(1000)
@@ -271,10 +267,7 @@ def test_slow_reader_does_not_hold_the_worker(srv, files):
     a little at a time) holds its connection, not the worker: another
     client is served meanwhile, and the slow one gets every byte."""
     path, data = files["big"]
-    slow = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    slow.settimeout(30)
-    slow.connect(("127.0.0.1", srv.port))
+    slow = small_window_client(srv.port)
     with slow:
         slow.sendall(req(f"/?path={path}"))
         got = slow.recv(1000)

@@ -2,12 +2,11 @@
 them, with stand-ins for its Arbiter/Worker/Request/Response, and
 gunicorn's reaction to an exception in each."""
 import json
-import os
 import signal
 import socket
 import subprocess
 
-from conftest import APPS, get, unitcorn_binary
+from conftest import APPS, closed_unanswered, get, unitcorn_binary
 
 # Every hook appends one JSON line to $HOOK_EVENTS: what it was given.
 RECORDING_HOOKS = """
@@ -251,10 +250,7 @@ def worker_abort(worker):
     pid = int(get(s, "/pid").body)
     with s.connect(timeout=30) as c:
         c.sendall(b"GET /spin HTTP/1.1\r\nHost: x\r\n\r\n")
-        try:
-            assert c.recv(100) == b""        # the worker was killed
-        except ConnectionResetError:
-            pass
+        assert closed_unanswered(c)          # the worker was killed
     assert int(get(s, "/pid").body) != pid
     out = s.output()
     dump = out.index(f"Worker {pid} timed out")

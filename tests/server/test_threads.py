@@ -10,7 +10,7 @@ import subprocess
 import threading
 import time
 
-from conftest import APPS, get, read_response, unitcorn_binary
+from conftest import APPS, closed_unanswered, get, line_of, read_response, small_window_client, unitcorn_binary
 
 WAIT = 30
 
@@ -140,26 +140,19 @@ def test_stuck_thread_times_out_with_its_traceback(start_server):
         s.sendall(b"GET /spin HTTP/1.1\r\nHost: x\r\n\r\n")
         # the other thread answers while one spins
         assert int(get(srv, "/pid").body) == pid
-        try:
-            assert s.recv(100) == b""        # the worker was killed
-        except ConnectionResetError:
-            pass
+        assert closed_unanswered(s)          # the worker was killed
     r = get(srv, "/pid")
     assert r.status == 200 and int(r.body) != pid
     out = srv.output()
     assert f"Worker {pid} timed out (a request inside the app for more than 2 s)" in out
-    with open(os.path.join(APPS, "threads.py")) as f:
-        line = next(i for i, text in enumerate(f, 1) if "while True: pass" in text)
+    line = line_of("threads.py", "while True: pass")
     assert f'threads.py", line {line} in app' in out, out
 
 
 def slow_reader(srv, path, n=1):
     """A connection that asks for path (n times, pipelined) and then reads
     nothing."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    s.settimeout(WAIT)
-    s.connect(("127.0.0.1", srv.port))
+    s = small_window_client(srv.port, timeout=WAIT)
     s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode() * n)
     return s
 

@@ -142,6 +142,11 @@ int out_flush_blocking(OutQueue *q, int fd, int timeout_ms) {
         }
 }
 
+void out_reset_on_close(int fd) {
+        struct linger l = { .l_onoff = 1, .l_linger = 0 };
+        (void) setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+}
+
 void out_clear(OutQueue *q) {
         for (size_t i = q->first; i < q->n; i++)
                 seg_release(&q->segs[i]);

@@ -53,6 +53,9 @@ int out_flush(OutQueue *q, int fd);
  * is full: a streaming response from a synchronous worker.  Returns 0 or
  * -errno (-ETIMEDOUT). */
 int out_flush_blocking(OutQueue *q, int fd, int timeout_ms);
+/* Makes the coming close() of the socket fd a reset (SO_LINGER 0): for a
+ * response cut short, whose end must not look like a whole one. */
+void out_reset_on_close(int fd);
 /* Drops everything pending, releasing owners. */
 void out_clear(OutQueue *q);
 static inline bool out_pending(const OutQueue *q) { return q->first < q->n; }

@@ -197,6 +197,11 @@ static void beat(Worker *w) {
                          __ATOMIC_RELAXED);
 }
 
+/* wsgi.c's, while a streamed body waits for its client (WsgiConn). */
+static void worker_beat(void *w) {
+        beat(w);
+}
+
 static TimerQueue *timer_queue(Worker *w, TimerKind kind) {
         switch (kind) {
         case TIMER_NONE:
@@ -460,7 +465,8 @@ static bool conn_run(Worker *w, Conn *c) {
                                 continue;
                         }
                         if (r == HTTP_DONE) {
-                                WsgiConn wc = { .fd = c->src.fd, .out = &c->out, .peer = &c->peer };
+                                WsgiConn wc = { .fd = c->src.fd, .out = &c->out, .peer = &c->peer,
+                                                .beat = worker_beat, .beat_data = w };
                                 /* the timer of this request's phase ends here */
                                 timer_stop(c);
                                 c->timer = TIMER_NONE;

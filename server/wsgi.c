@@ -2,7 +2,9 @@
  * new reference released in the same function unless marked borrowed. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <strings.h>
 #include <sys/un.h>
@@ -18,10 +20,18 @@
 #include "wsgi.h"
 
 /* Queued body bytes beyond which a streaming response is pushed out to the
- * client before the app produces more: bounds a worker's memory. */
+ * client before the app produces more: bounds a worker's memory.  Below
+ * it nothing of a response is on the wire until the app is done with it,
+ * so an app error is still a clean 500 (respond_error()). */
 #define OUT_HIGH_WATER (256 * 1024)
-/* How long such a push may wait for a client that does not read. */
-#define SEND_TIMEOUT_MS 30000
+/* A synchronous worker waiting in such a push beats its heartbeat this
+ * often (push()). */
+#define PUSH_BEAT_MS 1000
+
+/* How long a push may wait without progress for a client that does not
+ * read: --header-timeout, as the worker's loop waits for the rest of a
+ * response (TIMER_SEND); -1: forever (--header-timeout 0). */
+static int send_timeout_ms = -1;
 
 static PyObject *app;                     /* owned */
 static PyObject *base_environ;            /* owned: the keys common to every request */
@@ -68,7 +78,8 @@ typedef struct Response {
         bool chunked;
         bool close;                       /* close the connection after this response */
         bool no_body;                     /* HEAD, 1xx, 204, 304 */
-        bool failed;                      /* the client is gone */
+        bool failed;                      /* the client is gone, or did not read for --header-timeout */
+        bool pushed;                      /* bytes of it may be on the wire: a push happened */
 } Response;
 
 /* start_response and write(): points at the Response while the request
@@ -115,29 +126,70 @@ static void release_deferred(void) {
         n_deferred = 0;
 }
 
-/* out_flush_blocking(), without the GIL when threaded; and then the time
- * spent waiting for the client does not count as time in the app for
- * --timeout (pool.h): a request is stuck when the app makes no progress,
- * not when a client reads slowly (that is --header-timeout's). */
-static int flush_blocking(OutQueue *out, int fd, int timeout_ms) {
+/* Now: CLOCK_MONOTONIC in ms. */
+static uint64_t mono_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+/* A synchronous worker's push: out_flush_blocking() in slices, beating
+ * the worker's heartbeat after each (wc->beat), so that --timeout does not
+ * take a wait for a slow client for a worker stuck in the app: the wait is
+ * bounded by send_timeout_ms without progress instead.  With no such bound
+ * (--header-timeout 0) there are no beats either, and --timeout stays the
+ * bound of last resort. */
+static int push_sync(const WsgiConn *wc) {
+        if (send_timeout_ms < 0 || !wc->beat)
+                return out_flush_blocking(wc->out, wc->fd, send_timeout_ms);
+        uint64_t progress = mono_ms();
+        for (;;) {
+                size_t left = wc->out->bytes;
+                int r = out_flush(wc->out, wc->fd);
+                if (r != 0)
+                        return r < 0 ? r : 0;
+                uint64_t now = mono_ms();
+                if (wc->out->bytes < left)
+                        progress = now;
+                if (now - progress >= (uint64_t) send_timeout_ms)
+                        return -ETIMEDOUT;
+                struct pollfd p = { .fd = wc->fd, .events = POLLOUT };
+                if (poll(&p, 1, (int) MIN((uint64_t) PUSH_BEAT_MS, progress + send_timeout_ms - now)) < 0 &&
+                    errno != EINTR)
+                        return -errno;
+                wc->beat(wc->beat_data);
+        }
+}
+
+/* Writes out what is queued, waiting for the client: without the GIL when
+ * threaded, and then the time spent waiting for the client does not count
+ * as time in the app for --timeout (pool.h): a request is stuck when the
+ * app makes no progress, not when a client reads slowly (that is
+ * --header-timeout's). */
+static int push(Response *resp) {
+        const WsgiConn *wc = resp->wc;
+        resp->pushed = true;
         if (!threaded)
-                return out_flush_blocking(out, fd, timeout_ms);
+                return push_sync(wc);
         int r;
         Py_BEGIN_ALLOW_THREADS
         pool_job_idle();
-        r = out_flush_blocking(out, fd, timeout_ms);
+        r = out_flush_blocking(wc->out, wc->fd, send_timeout_ms);
         pool_job_busy();
         Py_END_ALLOW_THREADS
         release_deferred();
         return r;
 }
 
+/* PEP 3333: "a Status-Code and a Reason-Phrase, in that order and
+ * separated by a single space": three digits, a space, a reason without
+ * control characters (RFC 9112 §4: it may be empty). */
 static bool status_is_valid(PyObject *status) {
         if (!PyUnicode_Check(status) || PyUnicode_KIND(status) != PyUnicode_1BYTE_KIND)
                 return false;
         const unsigned char *s = PyUnicode_1BYTE_DATA(status);
         Py_ssize_t n = PyUnicode_GET_LENGTH(status);
-        if (n < 3 || (n > 3 && s[3] != ' '))
+        if (n < 4 || s[3] != ' ')
                 return false;
         for (int i = 0; i < 3; i++)
                 if (s[i] < '0' || s[i] > '9')
@@ -328,10 +380,11 @@ static PyObject *start_response(PyObject *self, PyObject *const *args, size_t na
                 return NULL;
         }
 
-        if (response_set(resp, status, headers) < 0) {
-                resp->bad = true;
+        /* A refused call raises in the app, which may answer otherwise:
+         * a correct call after it is taken. */
+        resp->bad = response_set(resp, status, headers) < 0;
+        if (resp->bad)
                 return NULL;
-        }
         if (!r->write && !(r->write = PyCFunction_New(&responder_write_def, self)))
                 return NULL;
         return Py_NewRef(r->write);
@@ -519,9 +572,17 @@ static int response_send_body(Response *resp, PyObject *bytes) {
                 out_add_static(out, "\r\n", 2);
         resp->sent += (unsigned long long) len;
 
-        if (out->bytes > OUT_HIGH_WATER && flush_blocking(out, resp->wc->fd, SEND_TIMEOUT_MS) < 0) {
-                resp->failed = true;
-                return -1;
+        if (out->bytes > OUT_HIGH_WATER) {
+                int r = push(resp);
+                if (r < 0) {
+                        if (r == -ETIMEDOUT)
+                                log_info("The client of %s %.*s did not read for %d s: response cut, closing.",
+                                         llhttp_method_name(resp->req->method),
+                                         (int) MIN(resp->req->target_len, 200), http_req_str(resp->req, 0),
+                                         send_timeout_ms / 1000);
+                        resp->failed = true;
+                        return -1;
+                }
         }
         return 0;
 }
@@ -824,15 +885,27 @@ static void log_app_error(const HttpRequest *req, const char *what) {
         pylog_request_error(req, what);
 }
 
-/* After an error in the app: a 500 if nothing was committed yet, else the
- * connection is cut (the client sees a truncated response).  Returns
- * false: the connection closes either way. */
+/* After an error in the app (or a client gone).  As long as nothing of
+ * the response can be on the wire (no push: the queue was empty when the
+ * request began, and is written only after the app is done), whatever the
+ * app produced is dropped and a 500 goes out instead, head and body sent
+ * or not as far as the app knows.  Else the response is cut: the rest of
+ * it is dropped, the framing is never completed (no final chunk, fewer
+ * bytes than a Content-Length), and the connection is reset rather than
+ * closed, so that not even a close-delimited (HTTP/1.0) body can pass for
+ * a whole one.  Returns false: the connection closes either way. */
 static bool respond_error(Response *resp) {
-        if (!resp->head_sent) {
-                size_t len;
-                char *r = http_error_response(500, &len);
-                out_add_take(resp->wc->out, r, len);
+        OutQueue *out = resp->wc->out;
+        out_clear(out);
+        if (resp->pushed) {
+                out_reset_on_close(resp->wc->fd);
+                return false;
         }
+        resp->head_sent = false;          /* for the access log and post_request: ours went out */
+        resp->sent = 0;
+        size_t len;
+        char *r = http_error_response(500, &len);
+        out_add_take(out, r, len);
         return false;
 }
 
@@ -843,7 +916,7 @@ static bool iterate(Response *resp, PyObject *result) {
         long long length = known_length(result);
         PyObject *iter = PyObject_GetIter(result);
         if (!iter) {
-                log_app_error(req, "the application did not return an iterable");
+                log_app_error(req, "the application's result is not iterable (or its __iter__ raised)");
                 return false;
         }
         PyObject *chunk;
@@ -944,7 +1017,7 @@ static bool close_iterable(const HttpRequest *req, PyObject *result) {
  * may stay open. */
 static bool response_finish(Response *resp) {
         if (resp->failed)
-                return false;
+                return respond_error(resp);
         if (!resp->head_sent)
                 response_send_head(resp, 0);
         if (resp->chunked && !resp->no_body)
@@ -1099,6 +1172,8 @@ int wsgi_init(PyObject *application, const Config *c) {
                         goto fail;
         app = Py_NewRef(application);
         threaded = c->threads > 1;
+        send_timeout_ms = c->header_timeout == 0 ? -1 :
+                c->header_timeout > INT_MAX / 1000 ? INT_MAX : (int) c->header_timeout * 1000;
         return 0;
 fail:
         python_print_exception();

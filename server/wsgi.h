@@ -30,6 +30,10 @@ typedef struct WsgiConn {
         int fd;
         OutQueue *out;
         const struct sockaddr_storage *peer;
+        /* A synchronous worker's heartbeat, called while a streamed body
+         * waits for the client to read (not time in the app); NULL: none. */
+        void (*beat)(void *data);
+        void *beat_data;
 } WsgiConn;
 
 /* app: borrowed, kept for the worker's life. */

@@ -379,6 +379,11 @@ static void conn_expire(Worker *w, Conn *c) {
                 out_add_take(&c->out, r, len);
                 (void) out_flush(&c->out, c->src.fd);
         }
+        /* a response cut off must not end like a whole one (a
+         * close-delimited body): a reset, which also frees what the
+         * kernel still holds for a client that does not read */
+        if (c->timer == TIMER_SEND)
+                out_reset_on_close(c->src.fd);
         conn_free(w, c);
 }
 
@@ -441,8 +446,11 @@ static bool conn_run(Worker *w, Conn *c) {
         for (;;) {
                 if (out_pending(&c->out)) {
                         int r = out_flush(&c->out, c->src.fd);
-                        if (r < 0)
+                        if (r < 0) {
+                                /* cut short (a file that shrank): as conn_expire() */
+                                out_reset_on_close(c->src.fd);
                                 goto close;
+                        }
                         if (r == 0) {
                                 if (conn_watch(w, c, EPOLLOUT) < 0)
                                         goto close;
@@ -739,7 +747,8 @@ static void pool_thread_run(PoolJob *job, void *thread) {
         bool keep = wsgi_thread_handle(thread, &c->hp.req, &wc);
         pool_job_idle();
         if (out_flush_blocking(&c->out, c->src.fd, send_timeout_ms) < 0) {
-                out_clear(&c->out);     /* the client is gone */
+                out_clear(&c->out);     /* the client is gone, or did not read: as conn_expire() */
+                out_reset_on_close(c->src.fd);
                 keep = false;
         }
         c->keep = keep;

@@ -25,8 +25,8 @@
  * so an app error is still a clean 500 (respond_error()). */
 #define OUT_HIGH_WATER (256 * 1024)
 /* A synchronous worker waiting in such a push beats its heartbeat this
- * often (push()). */
-#define PUSH_BEAT_MS 1000
+ * often (push_sync()): a quarter of the shortest --timeout. */
+#define PUSH_BEAT_MS 250
 
 /* How long a push may wait without progress for a client that does not
  * read: --header-timeout, as the worker's loop waits for the rest of a
@@ -80,6 +80,7 @@ typedef struct Response {
         bool no_body;                     /* HEAD, 1xx, 204, 304 */
         bool failed;                      /* the client is gone, or did not read for --header-timeout */
         bool pushed;                      /* bytes of it may be on the wire: a push happened */
+        bool whole;                       /* the body is a list or tuple of bytes: all in memory already */
 } Response;
 
 /* start_response and write(): points at the Response while the request
@@ -572,7 +573,10 @@ static int response_send_body(Response *resp, PyObject *bytes) {
                 out_add_static(out, "\r\n", 2);
         resp->sent += (unsigned long long) len;
 
-        if (out->bytes > OUT_HIGH_WATER) {
+        /* A body that is in memory as a whole gains nothing from a push:
+         * the worker's loop writes it, serving others while the client
+         * reads. */
+        if (out->bytes > OUT_HIGH_WATER && !resp->whole) {
                 int r = push(resp);
                 if (r < 0) {
                         if (r == -ETIMEDOUT)
@@ -914,6 +918,7 @@ static bool respond_error(Response *resp) {
 static bool iterate(Response *resp, PyObject *result) {
         const HttpRequest *req = resp->req;
         long long length = known_length(result);
+        resp->whole = length >= 0;
         PyObject *iter = PyObject_GetIter(result);
         if (!iter) {
                 log_app_error(req, "the application's result is not iterable (or its __iter__ raised)");
@@ -1037,9 +1042,11 @@ static bool response_finish(Response *resp) {
  *   for chunk in result: send(chunk)    # the head leaves with the first non-empty chunk
  *   result.close()                      # always, if it exists
  *
- * The response is committed only when the first body bytes (or the end of
- * the iterable) arrive, so any error before that still becomes a clean 500;
- * an error after that cuts the connection. */
+ * The head is "sent" (PEP 3333: exc_info re-raises from then on) with the
+ * first body bytes (or at the end of the iterable), but nothing reaches
+ * the wire before the app is done unless a streamed body passes the
+ * high-water mark: until then any error still becomes a clean 500; after
+ * that it cuts the connection (respond_error()). */
 static bool call_app(Response *resp, PyObject *environ, PyObject *responder) {
         PyObject *args[] = { environ, responder };
         PyObject *result = PyObject_Vectorcall(app, args, 2, NULL);

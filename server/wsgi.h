@@ -7,6 +7,9 @@
  * chunked on HTTP/1.1 and close-delimited on 1.0; nothing of a HEAD body.
  * A status or header the app should not have produced (CR, LF, NUL, a
  * non-token name) becomes a 500; never a word of it reaches the wire.
+ * Any error of the app is a clean 500 while nothing of its response can
+ * be on the wire (it is buffered up to a high-water mark); after that the
+ * connection is reset, its framing unfinished (wsgi.c, respond_error()).
  *
  * Each request ends with its access log entry (access.h), when that is on.
  * wsgi.file_wrapper over a regular file goes out with sendfile(2).

@@ -248,8 +248,11 @@ def test_file_truncated_while_sent(srv, tmp_path):
         assert got.startswith(b"HTTP/1.1 200 OK\r\n")
         assert b"Content-Length: %d\r\n" % size in got
         os.truncate(path, 1000)
-        while chunk := slow.recv(65536):
-            got += chunk
+        try:
+            while chunk := slow.recv(65536):
+                got += chunk
+        except ConnectionResetError:
+            pass            # a response cut short ends with a reset
     assert len(got.partition(b"\r\n\r\n")[2]) < size
     assert "A file sent as a response body ended" in srv.output()
     # and the worker goes on

@@ -276,7 +276,7 @@ def app(environ, start_response):
         body = b"y" * (int(arg) << 20)
         start_response("200 OK", [("Content-Type", "application/octet-stream"),
                                   ("Content-Length", str(len(body)))])
-        return Closing([body])
+        return [body]
     if route == "upload":
         # reads the body in 64 KiB steps
         inp = environ["wsgi.input"]

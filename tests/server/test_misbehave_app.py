@@ -11,15 +11,13 @@ defined outcome, and the worker serves the next request.
   HTTP/1.0 one.
 * Either way the traceback (or the reason) is logged with the request."""
 import json
-import socket
+import sys
 
 import pytest
 
-from conftest import Server, finish, get, read_response
+from conftest import APPS, Server, finish, get, read_response
 
-import os
-import sys
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "apps"))
+sys.path.insert(0, APPS)        # the fault tables, shared with the app
 from misbehave import BAD_HEADER, BAD_STATUS, SECRET  # noqa: E402
 
 WAIT = 30
@@ -29,6 +27,7 @@ WAIT = 30
 def srv():
     """One server for the module: each case checks the worker serves on."""
     s = Server("misbehave:app", ["--header-timeout", "5"]).wait_ready()
+    s.worker = int(get(s, "/pid").body)
     yield s
     finish([s])
 
@@ -73,6 +72,8 @@ def assert_clean_500(srv, path, version="1.1", why=None):
 
 
 def assert_serves_on(srv):
+    """The same worker (it survived) answers the next request."""
+    assert int(get(srv, "/pid").body) == srv.worker
     r = get(srv, "/stats")
     assert r.status == 200
     return json.loads(r.body)

@@ -19,6 +19,7 @@
 #include "gunconf.h"
 #include "gunicorn.h"
 #include "gunplan.h"
+#include "unit.h"
 #include "log.h"
 #include "program.h"
 #include "strbuf.h"
@@ -187,6 +188,13 @@ void gunicorn_plan(Process *p, const IniKey *k, bool report) {
                 if (r < 0 || strncmp(binds[i], "fd://", 5) == 0) {
                         log_at(prio, k->file, k->line, "[%s] command: bind %s; the command is kept as it is.", name, why);
                         free(why);
+                        return;
+                }
+                const char *bad = r > 0 ? unit_unquoted_problem(l) : NULL;
+                if (bad) {
+                        log_at(prio, k->file, k->line, "[%s] command: bind '%s': the socket path %s, which a unit "
+                                      "file cannot hold; the command is kept as it is.", name, binds[i], bad);
+                        free(l);
                         return;
                 }
                 if (r == 0) {

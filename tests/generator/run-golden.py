@@ -41,6 +41,10 @@ whole file.  Values are compared as written in the unit (unitfile.parse()).
   ## assert-key-contains UNIT SECTION KEY SUBSTRING...
         the last occurrence of KEY contains SUBSTRING
   ## assert-key-missing UNIT SECTION KEY
+  ## assert-keys UNIT SECTION KEY...
+        the keys of [SECTION], in file order (repeats included), are
+        exactly KEY...: nothing more was written (an injected directive
+        would show here)
   ## assert-exec UNIT ARGS...
         ExecStart= (the last one), unquoted as systemd does
         (unitfile.exec_argv()), is the argv ARGS, written in Python shlex
@@ -252,6 +256,17 @@ def check_key_missing(run, a):
     return None
 
 
+def check_keys(run, a):
+    unit, section, *want = a.rest.split()
+    path = run.unit_path(unit)
+    if not os.path.isfile(path):
+        return "%s was not written" % unit
+    got = [k for (s, k, _) in unitfile.parse(path) if s == section]
+    if got != want:
+        return "[%s] keys: got %s, expected %s" % (section, " ".join(got), " ".join(want))
+    return None
+
+
 def check_exec(run, a):
     unit, args = _split(a.rest, 1, a.verb)
     try:
@@ -455,6 +470,7 @@ CHECKS = {
     "assert-key-is-all": check_key_is_all,
     "assert-key-contains": check_key_contains,
     "assert-key-missing": check_key_missing,
+    "assert-keys": check_keys,
     "assert-exec": check_exec,
     "assert-exec-json": check_exec,
     "assert-env": check_env,

@@ -34,6 +34,7 @@ GunicornPlan *gunicorn_plan_free(GunicornPlan *g) {
                 return NULL;
         strv_free(g->argv);
         strv_free(g->listen);
+        free(g->chdir);
         free(g);
         return NULL;
 }
@@ -252,6 +253,7 @@ void gunicorn_plan(Process *p, const IniKey *k, bool report) {
         }
         g->unitcorn = true;
         g->argv = argv;
+        g->chdir = a.chdir ? program_path(p, a.chdir) : NULL;
         g->listen = TAKE_PTR(listen);
         log_debug_at(k->file, k->line, "[%s] command: %s runs as unitcorn%s.", name,
                     is_unitcorn ? "unitcorn" : "gunicorn", g->listen ? ", socket-activated" : "");

@@ -124,6 +124,7 @@ static void warn_unknown_keys(const IniSection *s, bool fcgi) {
                 "stdout_logfile_backups", "stdout_capture_maxbytes", "stdout_events_enabled", "stdout_syslog",
                 "stderr_logfile", "stderr_logfile_maxbytes", "stderr_logfile_backups", "stderr_capture_maxbytes",
                 "stderr_events_enabled", "stderr_syslog", "environment", "directory", "umask", "serverurl",
+                "systemd_sandbox",   /* ours: supervisor ignores it */
         };
         static const char *const fcgi_known[] = { "socket", "socket_backlog", "socket_owner", "socket_mode" };
         for (size_t i = 0; i < s->n_keys; i++) {
@@ -357,6 +358,20 @@ int program_build(Model *m, const IniConfig *c, const IniSection *s, const char 
                          xstrdup("Cannot set stopasgroup=true and killasgroup=false"));
                 goto out;
         }
+        /* Ours, read after every key supervisor reads (its errors come
+         * first).  supervisor ignores the key, so a bad value would
+         * silently give no sandbox: refused, as a bad boolean of its own. */
+        if (key_get(&x, "systemd_sandbox", NULL, &common, true, &v, &k) < 0)
+                goto out;
+        if (v) {
+                bool yes;
+                if (dt_boolean(v, &yes, &error) < 0) {
+                        key_fail(&x, k, "systemd_sandbox", error);
+                        goto out;
+                }
+                t.sandbox = yes ? SANDBOX_YES : SANDBOX_NO;
+        }
+        free(TAKE_PTR(v));
         if (numprocs < 1) {
                 log_warning_at(s->file, s->line, "numprocs is %lld: supervisor runs no process for [%s].",
                                (long long) numprocs, s->name);

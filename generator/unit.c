@@ -12,6 +12,9 @@
 #include "unit.h"
 
 #define DROPIN_NAME "50-supervisor.conf"
+/* After DROPIN_NAME, before "override.conf" (systemctl edit): an admin's
+ * drop-in loosens it, one of the same name in /etc masks it. */
+#define SANDBOX_DROPIN_NAME "60-sandbox.conf"
 /* systemd's UNIT_NAME_MAX, without the NUL. */
 #define UNIT_NAME_MAX 255
 /* supervisor restarts after 1 s, then 2 s, 3 s...; systemd 252 has one delay. */
@@ -584,6 +587,113 @@ static int write_group(Output *o, const Group *g) {
         return output_file(o, rel, b.s);
 }
 
+bool unit_sandboxed(const Process *p, bool user_scope) {
+        if (p->sandbox != SANDBOX_DEFAULT)
+                return p->sandbox == SANDBOX_YES;
+        /* a user's manager runs the user's own programs, without the
+         * privileges most of the sandbox needs: only on request there */
+        return p->gun && p->gun->unitcorn && !user_scope;
+}
+
+static const char *const HOME_DIRS[] = { "/home", "/root", "/run/user", NULL };   /* ProtectHome=yes hides them */
+static const char *const TMP_DIRS[] = { "/tmp", "/var/tmp", NULL };               /* PrivateTmp=yes replaces them */
+
+static bool path_under(const char *path, const char *const *dirs) {
+        for (size_t i = 0; path && dirs[i]; i++) {
+                size_t n = strlen(dirs[i]);
+                if (strncmp(path, dirs[i], n) == 0 && (path[n] == '/' || path[n] == 0))
+                        return true;
+        }
+        return false;
+}
+
+/* Whether the program's working directory, a path in its command (the
+ * program, a virtualenv, a config file) or unitcorn's --chdir is under
+ * one of dirs.  A sandbox that hid them would keep it from starting. */
+static bool uses_dirs(const Process *p, const char *const *dirs) {
+        if (path_under(p->directory, dirs) || (p->gun && path_under(p->gun->chdir, dirs)))
+                return true;
+        for (size_t i = 0; p->argv && p->argv[i]; i++)
+                if (path_under(p->argv[i], dirs))
+                        return true;
+        for (size_t i = 0; p->gun && p->gun->argv && p->gun->argv[i]; i++)
+                if (path_under(p->gun->argv[i], dirs))
+                        return true;
+        return false;
+}
+
+/* The sandbox (systemd.exec(5)) for a web app: the whole file system
+ * read-only but the program's working directory, private /tmp and
+ * /var/tmp (where unitcorn spools request bodies), no devices, no kernel
+ * or cgroup tuning, no capabilities, no new privileges, only the
+ * address families a web server uses, the system calls of
+ * @system-service.  Not set, because a typical app (or CPython) needs it
+ * or because it changes what supervisor did: MemoryDenyWriteExecute=
+ * (ctypes/cffi callbacks and JITs need W+X memory), PrivateUsers=,
+ * DynamicUser=, UMask=, ProcSubset=pid (apps read /proc/meminfo and
+ * /proc/loadavg).  generator/README.md, "The sandbox". */
+static int write_sandbox(Output *o, const Process *p, const char *instance) {
+        _cleanup_sb_ StrBuf b = {0};
+        _cleanup_free_ char *what = xstrjoin("supervisor [", p->section->name, "], process ", p->name,
+                                             ": sandbox", NULL);
+        header(&b, what, p->file, p->line);
+        sb_add(&b, "# Loosen one setting with 'systemctl edit app@");
+        append_comment_text(&b, instance);
+        sb_add(&b, ".service' (override.conf comes after this file), or drop\n"
+                   "# the sandbox with a file of this name in /etc/systemd/system/app@");
+        append_comment_text(&b, instance);
+        sb_add(&b, ".service.d/ (a link to /dev/null).\n");
+        sb_add(&b, "\n[Service]\n"
+                   "NoNewPrivileges=yes\n");
+        /* a server that binds its own address may need a port below 1024;
+         * a socket unit's sockets come from PID 1 */
+        sb_add(&b, p->gun && p->gun->unitcorn && !p->gun->listen ? "CapabilityBoundingSet=CAP_NET_BIND_SERVICE\n"
+                                                                 : "CapabilityBoundingSet=\n");
+        /* a program that lives in /tmp or /var/tmp keeps them (not a place
+         * for one, but a private /tmp would hide it) */
+        bool shared_tmp = uses_dirs(p, TMP_DIRS);
+        sb_add(&b, shared_tmp ? "PrivateTmp=no\n" : "PrivateTmp=yes\n");
+        /* systemd 252 leaves /run (a mount of its own) writable under
+         * ProtectSystem=strict: read-only too; sockets there (the
+         * journal's, NOTIFY_SOCKET) still connect */
+        sb_add(&b, "PrivateDevices=yes\n"
+                   "ProtectSystem=strict\n"
+                   "ReadOnlyPaths=/run\n");
+        /* the app's working directory stays writable (SQLite files,
+         * uploads), as under supervisor */
+        const char *dirs[] = { p->directory, p->gun ? p->gun->chdir : NULL };
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
+                if (dirs[i] && dirs[i][0] == '/' && (i == 0 || !dirs[0] || !streq(dirs[0], dirs[i]))) {
+                        sb_add(&b, "ReadWritePaths=");
+                        unit_append_quoted(&b, dirs[i]);
+                        sb_addc(&b, '\n');
+                }
+        /* ProtectSystem=strict leaves a shared /tmp read-only; unitcorn
+         * spools request bodies to $TMPDIR or /var/tmp */
+        if (shared_tmp)
+                sb_add(&b, "ReadWritePaths=/tmp /var/tmp\n");
+        /* an app (or its virtualenv) in a home directory must stay readable */
+        sb_add(&b, uses_dirs(p, HOME_DIRS) ? "ProtectHome=read-only\n" : "ProtectHome=yes\n");
+        sb_add(&b, "ProtectKernelTunables=yes\n"
+                   "ProtectKernelModules=yes\n"
+                   "ProtectKernelLogs=yes\n"
+                   "ProtectControlGroups=yes\n"
+                   "ProtectClock=yes\n"
+                   "ProtectHostname=yes\n"
+                   "ProtectProc=invisible\n"
+                   "RestrictNamespaces=yes\n"
+                   "RestrictRealtime=yes\n"
+                   "RestrictSUIDSGID=yes\n"
+                   "LockPersonality=yes\n"
+                   "RemoveIPC=yes\n"
+                   "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6\n"
+                   "SystemCallArchitectures=native\n"
+                   "SystemCallFilter=@system-service\n"
+                   "SystemCallErrorNumber=EPERM\n");
+        _cleanup_free_ char *rel = xstrjoin("app@", instance, ".service.d/" SANDBOX_DROPIN_NAME, NULL);
+        return output_file(o, rel, b.s);
+}
+
 /* Below this many processes a second thread costs more than it saves. */
 #define WRITE_THREAD_MIN 64
 
@@ -610,6 +720,8 @@ static void *write_range(void *arg) {
                         continue;
                 }
                 int r = write_process(j->o, j->m, i, j->escaped, j->levels, j->level);
+                if (r >= 0 && unit_sandboxed(p, j->o->user_scope))
+                        r = write_sandbox(j->o, p, j->escaped[i]);
                 if (r < 0) {
                         j->ret = r;
                         continue;

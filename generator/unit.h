@@ -35,6 +35,11 @@ const char *unit_unquoted_problem(const char *s);
 /* A string as a unit-name instance: bytes outside [A-Za-z0-9:_.-] as \xNN. */
 char *unit_escape_instance(const char *s);
 
+/* Whether the process gets the sandbox drop-in app@NAME.service.d/60-sandbox.conf:
+ * systemd_sandbox= if set, else whether it is served by unitcorn (and
+ * not in a user's manager). */
+bool unit_sandboxed(const Process *p, bool user_scope);
+
 typedef struct Output {
         const char *dir;      /* the late dir; NULL with dry_run */
         bool dry_run;

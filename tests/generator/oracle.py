@@ -139,6 +139,9 @@ DEVIATIONS = {
     # Digits that are not ASCII ('١٠', '０'): Python's int() reads any Unicode
     # decimal digit; the generator reads ASCII digits only.
     "unicode-digits": "a number written with non-ASCII digits",
+    # systemd_sandbox= (the generator's own key, which supervisor ignores)
+    # that is no boolean: it would silently give no sandbox.
+    "systemd-sandbox": "systemd_sandbox is not a boolean",
     # [eventlistener:x]: systemd has no event protocol.
     "eventlistener": "event listeners are not supported",
 }
@@ -776,6 +779,13 @@ class Configuration:
             if not INT64_MIN <= n <= INT64_MAX:
                 out.append(Reject("integer-range", "[%s]: priority %d" % (o.group_section, n),
                                   self.key_lines(o.group_section, "priority")))
+        sandbox = self._get(o, "systemd_sandbox", None)
+        if sandbox is not None:
+            try:
+                datatypes.boolean(sandbox)
+            except ValueError:
+                out.append(Reject("systemd-sandbox", "systemd_sandbox=%r" % sandbox,
+                                  self.key_lines(s, "systemd_sandbox")))
         if datatypes.signal_number(self._get(o, "stopsignal", "TERM")) == 0:
             out.append(Reject("stopsignal-0", "stopsignal is 0", self.key_lines(s, "stopsignal")))
         umask = self._get(o, "umask", None)

@@ -28,7 +28,7 @@ temporary copy of the case, @UNITS@ is $UNITCORN_UNITS and @HOSTNAME@ is
 the node name (platform.node(), what supervisor's %(host_node_name)s is).
 UNIT is a unit name: for app@X.service and app@X.socket the generator's
 drop-in app@X.service.d/50-supervisor.conf is read, for a .target the
-whole file.  Values are compared as written in the unit (unitfile.parse()).
+whole file; a UNIT with a '/' is a file of OUT (app@X.service.d/60-sandbox.conf).  Values are compared as written in the unit (unitfile.parse()).
 
   ## assert-key-is UNIT SECTION KEY VALUE...
         the last occurrence of KEY in [SECTION] is exactly VALUE (the rest
@@ -179,6 +179,8 @@ class Run:
         self.stderr = proc.stderr.decode("utf-8", errors="backslashreplace")
 
     def unit_path(self, unit):
+        if "/" in unit:      # a file of its own: app@X.service.d/60-sandbox.conf
+            return os.path.join(self.out, unit)
         if unit.endswith(".target"):
             return os.path.join(self.out, unit)
         return os.path.join(self.out, unit + ".d", DROPIN)

@@ -689,6 +689,10 @@ static int write_sandbox(Output *o, const Process *p, const char *instance) {
                    "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6\n"
                    "SystemCallArchitectures=native\n"
                    "SystemCallFilter=@system-service\n"
+                   /* out of it again: changing owners, identities,
+                    * priorities and limits (unitcorn does none of it, and
+                    * without capabilities none of it would succeed) */
+                   "SystemCallFilter=~@privileged @resources\n"
                    "SystemCallErrorNumber=EPERM\n");
         _cleanup_free_ char *rel = xstrjoin("app@", instance, ".service.d/" SANDBOX_DROPIN_NAME, NULL);
         return output_file(o, rel, b.s);

@@ -8,7 +8,8 @@ generate"), under a real systemd as PID 1 (sysbox.py):
    what the sandbox forbids fails (writing outside, /root, /dev) and the
    app's /tmp is its own;
 2. `systemd-analyze security` scores it far below the same program with
-   systemd_sandbox=false (the score before);
+   systemd_sandbox=false (the score before), lower still with user=
+   (which works as well);
 3. per program: an override.conf (what `systemctl edit` writes, in
    /run/systemd/system: `--runtime`) loosens one setting and wins over
    the generator's drop-in; a file of the same name, linked to /dev/null,
@@ -134,7 +135,7 @@ INJECT_ENV = {"A": "x\nB=injected", "C": "100%", "D": "$HOME ${X}", "F": "back\\
 PRIVATE_DEV = {"char", "console", "core", "fd", "full", "hugepages", "log", "mqueue", "null", "ptmx", "pts", "random",
                "shm", "stderr", "stdin", "stdout", "tty", "urandom", "zero"}
 
-PORTS = {"web": 5000, "before": 5001, "loose": 5002, "masked": 5003}
+PORTS = {"web": 5000, "before": 5001, "loose": 5002, "masked": 5003, "daemon": 5004}
 
 
 class Env:
@@ -166,6 +167,8 @@ def env():
             e2e.write(os.path.join(d, "data.txt"), "data of %s\n" % name)
             apps[name] = e.box.inside(d)
         os.chmod(os.path.join(e.box.stage, "apps"), 0o755)
+        # user=daemon writes to its directory as under supervisor: its own
+        os.chown(os.path.join(e.box.stage, "apps", "daemon"), 1, 1)
         e.apps = apps
         ini = ""
         for name, port in PORTS.items():
@@ -173,6 +176,8 @@ def env():
                 name, port, apps[name])
             if name == "before":
                 ini += "systemd_sandbox=false\n"
+            if name == "daemon":
+                ini += "user=daemon\n"
         ini += '[program:plain]\ncommand=/usr/bin/python3 -c "%s"\ndirectory=%s\nstartsecs=0\nautorestart=false\n' % (
             WRITER, apps["plain"])
         ini += ('[program:optin]\ncommand=/usr/bin/python3 -c "%s"\ndirectory=%s\nstartsecs=0\nautorestart=false\n'
@@ -253,8 +258,17 @@ def test_1_sandboxed_flask_app_works(env):
 def test_2_exposure_score(env):
     b = env.box
     before, after = security_score(b, "app@before.service"), security_score(b, "app@web.service")
-    print("systemd-analyze security: app@before.service %.1f, app@web.service %.1f" % (before, after))
-    assert before >= 9.0 and after <= 2.0, (before, after)
+    as_user = security_score(b, "app@daemon.service")
+    print("systemd-analyze security: app@before.service %.1f, app@web.service %.1f, app@daemon.service (user=) %.1f"
+          % (before, after, as_user))
+    assert before >= 9.0 and after <= 2.0 and as_user < after, (before, after, as_user)
+    # with user=, the same app works, writing to its (own) directory
+    assert e2e.get_one(b, 5004, "/read") == (200, "data of daemon\n")
+    r = b.run("/usr/bin/python3", "-c", "import http.client as h; c = h.HTTPConnection('127.0.0.1', 5004); "
+              "c.request('POST', '/write', body=b'by daemon'); print(c.getresponse().status)")
+    assert r.stdout.strip() == "200"
+    st = os.stat(os.path.join(env.box.stage, "apps", "daemon", "written.txt"))
+    assert st.st_uid == 1
     # the unsandboxed twin serves the same app, unconfined
     assert e2e.get_one(b, 5001, "/read") == (200, "data of before\n")
     assert get_json(b, 5001, "/probe")["etc"] is True

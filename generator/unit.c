@@ -573,6 +573,11 @@ static int write_socket(Output *o, const Process *p) {
 static int write_group(Output *o, const Group *g) {
         _cleanup_sb_ StrBuf b = {0};
         _cleanup_free_ char *ge = unit_escape_instance(g->name);
+        if (strlen(ge) + strlen("app@.target") > UNIT_NAME_MAX) {
+                log_error_at(g->file, g->line, "group name '%s' makes a unit name longer than %d bytes, skipping group.",
+                             g->name, UNIT_NAME_MAX);
+                return 0;
+        }
         _cleanup_free_ char *what = xasprintf(g->heterogeneous ? "supervisor [group:%s]" : "supervisor [program:%s], numprocs > 1", g->name);
         header(&b, what, g->file, g->line);
         sb_addf(&b, "\n[Unit]\nDescription=supervisor %s %s\n", g->heterogeneous ? "group" : "program", ge);
@@ -719,8 +724,8 @@ static void *write_range(void *arg) {
                 const Process *p = j->m->procs[i];
                 if (strlen(j->escaped[i]) + strlen("app@.service") > UNIT_NAME_MAX) {
                         log_error_at(p->file, p->line,
-                                     "process name '%s' makes a unit name longer than %d bytes, skipping program.",
-                                     p->instance, UNIT_NAME_MAX);
+                                     "process name '%s' makes a unit name longer than %d bytes, skipping %s '%s'.",
+                                     p->instance, UNIT_NAME_MAX, p->fcgi ? "fcgi-program" : "program", p->program);
                         continue;
                 }
                 int r = write_process(j->o, j->m, i, j->escaped, j->levels, j->level);

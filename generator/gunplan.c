@@ -19,6 +19,7 @@
 #include "gunconf.h"
 #include "gunicorn.h"
 #include "gunplan.h"
+#include "unit.h"
 #include "log.h"
 #include "program.h"
 #include "strbuf.h"
@@ -33,6 +34,7 @@ GunicornPlan *gunicorn_plan_free(GunicornPlan *g) {
                 return NULL;
         strv_free(g->argv);
         strv_free(g->listen);
+        free(g->chdir);
         free(g);
         return NULL;
 }
@@ -189,6 +191,13 @@ void gunicorn_plan(Process *p, const IniKey *k, bool report) {
                         free(why);
                         return;
                 }
+                const char *bad = r > 0 ? unit_unquoted_problem(l) : NULL;
+                if (bad) {
+                        log_at(prio, k->file, k->line, "[%s] command: bind '%s': the socket path %s, which a unit "
+                                      "file cannot hold; the command is kept as it is.", name, binds[i], bad);
+                        free(l);
+                        return;
+                }
                 if (r == 0) {
                         log_at(prio, k->file, k->line, "[%s] command: bind %s; no socket unit, the server binds "
                                       "itself.", name, why);
@@ -244,6 +253,7 @@ void gunicorn_plan(Process *p, const IniKey *k, bool report) {
         }
         g->unitcorn = true;
         g->argv = argv;
+        g->chdir = a.chdir ? program_path(p, a.chdir) : NULL;
         g->listen = TAKE_PTR(listen);
         log_debug_at(k->file, k->line, "[%s] command: %s runs as unitcorn%s.", name,
                     is_unitcorn ? "unitcorn" : "gunicorn", g->listen ? ", socket-activated" : "");

@@ -17,6 +17,7 @@ typedef struct GunicornPlan {
         bool unix_socket;         /* a listener is a UNIX socket: SocketUser=, SocketMode= */
         long long graceful_timeout;  /* --graceful-timeout, or gunicorn's default */
         long long backlog;        /* --backlog: the socket's Backlog=; -1: not given */
+        char *chdir;              /* --chdir, absolute (relative to directory=); NULL: not given */
 } GunicornPlan;
 
 GunicornPlan *gunicorn_plan_free(GunicornPlan *g);

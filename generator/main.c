@@ -133,6 +133,9 @@ static void read_one(Reading *rd, const char *given, bool top_level) {
                 return;
         }
         rd->seen = strv_push(rd->seen, xstrdup(real));
+        const char *bad = unit_unquoted_problem(path);
+        if (bad)
+                log_warning_at(path, 0, "the file name %s: its units get no SourcePath=.", bad);
         /* messages name the file as given (absolute when found in a directory) */
         if (ini_config_read_file(&rd->config, path) < 0)
                 return;

@@ -13,6 +13,7 @@
 #include "gunplan.h"
 #include "program.h"
 #include "strbuf.h"
+#include "unit.h"
 
 void process_free(Process *p) {
         if (!p)
@@ -35,13 +36,11 @@ void process_free(Process *p) {
 }
 DEFINE_FREE_FUNC(Process, process_free)
 
-/* A line break or other control character: what an unquoted unit-file
- * setting cannot hold. */
-static bool has_control(const char *s) {
-        for (; *s; s++)
-                if ((unsigned char) *s < 0x20 || *s == 0x7f)
-                        return true;
-        return false;
+/* A value for an unquoted unit-file setting that it cannot hold: the
+ * message for key_fail(), else NULL. */
+static char *unquoted_problem(const char *what, const char *v) {
+        const char *why = unit_unquoted_problem(v);
+        return why ? xasprintf("%s'%s' %s, which a unit file cannot hold", what, v, why) : NULL;
 }
 
 /* Environment names systemd's Environment= accepts. */
@@ -75,9 +74,9 @@ static int read_logfile(const KeyCtx *x, const char *which, Expansions *e, bool 
                 _cleanup_free_ char *path = NULL;
                 if (dt_logfile(v2, &t, &path, &error) < 0)
                         return key_fail(x, k, key, error);
-                if (t == LOG_TARGET_PATH && has_control(path))
-                        return key_fail(x, k, key, xasprintf("path '%s' holds a line break or control character "
-                                                             "(from a continuation line?), which a unit file cannot hold", path));
+                char *bad = t == LOG_TARGET_PATH ? unquoted_problem("path ", path) : NULL;
+                if (bad)
+                        return key_fail(x, k, key, bad);
                 if (t == LOG_TARGET_PATH && path[0] != '/' && warn)
                         log_warning_at(k->file, k->line,
                                        "%s: relative path '%s' is relative to supervisord's working directory, which "
@@ -125,6 +124,7 @@ static void warn_unknown_keys(const IniSection *s, bool fcgi) {
                 "stdout_logfile_backups", "stdout_capture_maxbytes", "stdout_events_enabled", "stdout_syslog",
                 "stderr_logfile", "stderr_logfile_maxbytes", "stderr_logfile_backups", "stderr_capture_maxbytes",
                 "stderr_events_enabled", "stderr_syslog", "environment", "directory", "umask", "serverurl",
+                "systemd_sandbox",   /* ours: supervisor ignores it */
         };
         static const char *const fcgi_known[] = { "socket", "socket_backlog", "socket_owner", "socket_mode" };
         for (size_t i = 0; i < s->n_keys; i++) {
@@ -195,6 +195,9 @@ int program_build(Model *m, const IniConfig *c, const IniSection *s, const char 
                         r = key_get(&x, "socket_owner", NULL, &fe, true, &sock_owner, &k);
                 if (r >= 0 && sock_owner && !dt_owner_exists(sock_owner))
                         r = key_fail(&x, k, "socket_owner", xasprintf("Invalid socket_owner value %s", sock_owner));
+                char *bad_owner = r >= 0 && sock_owner ? unquoted_problem("", sock_owner) : NULL;
+                if (bad_owner)
+                        r = key_fail(&x, k, "socket_owner", bad_owner);
                 if (r >= 0)
                         r = key_get(&x, "socket_mode", NULL, &fe, true, &v, &k);
                 if (r >= 0 && v) {
@@ -210,8 +213,9 @@ int program_build(Model *m, const IniConfig *c, const IniSection *s, const char 
                 expansions_done(&fe);
                 if (r < 0)
                         goto out;
-                if (sock && has_control(sock)) {
-                        key_fail(&x, k, "socket", xasprintf("'%s' holds a line break or control character", sock));
+                char *bad = sock ? unquoted_problem("", sock) : NULL;
+                if (bad) {
+                        key_fail(&x, k, "socket", bad);
                         goto out;
                 }
                 if (!sock || !*sock) {
@@ -304,6 +308,11 @@ int program_build(Model *m, const IniConfig *c, const IniSection *s, const char 
                                  xasprintf(numeric ? "Invalid user id %s" : "Invalid user name %s", t.user));
                         goto out;
                 }
+                char *bad = unquoted_problem("", t.user);
+                if (bad) {
+                        key_fail(&x, k, "user", bad);
+                        goto out;
+                }
                 int64_t uid;
                 if (numeric && dt_integer(t.user, &uid, NULL) == 0) {
                         /* "00" or "+0" name uid 0 to supervisor; systemd wants "0" */
@@ -349,6 +358,20 @@ int program_build(Model *m, const IniConfig *c, const IniSection *s, const char 
                          xstrdup("Cannot set stopasgroup=true and killasgroup=false"));
                 goto out;
         }
+        /* Ours, read after every key supervisor reads (its errors come
+         * first).  supervisor ignores the key, so a bad value would
+         * silently give no sandbox: refused, as a bad boolean of its own. */
+        if (key_get(&x, "systemd_sandbox", NULL, &common, true, &v, &k) < 0)
+                goto out;
+        if (v) {
+                bool yes;
+                if (dt_boolean(v, &yes, &error) < 0) {
+                        key_fail(&x, k, "systemd_sandbox", error);
+                        goto out;
+                }
+                t.sandbox = yes ? SANDBOX_YES : SANDBOX_NO;
+        }
+        free(TAKE_PTR(v));
         if (numprocs < 1) {
                 log_warning_at(s->file, s->line, "numprocs is %lld: supervisor runs no process for [%s].",
                                (long long) numprocs, s->name);
@@ -406,10 +429,9 @@ int program_build(Model *m, const IniConfig *c, const IniSection *s, const char 
                         }
 
                 int r = key_get(&x, "directory", NULL, e, true, &p->directory, &k);
-                if (r >= 0 && p->directory && has_control(p->directory))
-                        r = key_fail(&x, k, "directory",
-                                     xasprintf("'%s' holds a line break or control character (from a continuation "
-                                               "line?), which a unit file cannot hold", p->directory));
+                char *bad = r >= 0 && p->directory ? unquoted_problem("", p->directory) : NULL;
+                if (bad)
+                        r = key_fail(&x, k, "directory", bad);
                 if (r >= 0 && p->directory && p->directory[0] != '/')
                         r = key_fail(&x, k, "directory",
                                      xasprintf(p->directory[0] == '~' ? "'%s' is not an absolute path (supervisor does not expand '~' here)"

@@ -18,6 +18,15 @@
 #include "inifile.h"
 #include "shlex.h"
 
+/* systemd_sandbox= in [program:x] (or [DEFAULT]): whether the generator
+ * writes the sandbox drop-in (unit.h).  Without it, only programs rewritten
+ * to unitcorn are sandboxed. */
+typedef enum Sandbox {
+        SANDBOX_DEFAULT,
+        SANDBOX_YES,
+        SANDBOX_NO,
+} Sandbox;
+
 typedef struct Process {
         char *name;              /* supervisor's process name */
         char *instance;          /* unit instance: name, or "group:name" in a [group:x] */
@@ -59,6 +68,7 @@ typedef struct Process {
         int64_t fcgi_socket_backlog;   /* 0: not set */
 
         struct GunicornPlan *gun;      /* a gunicorn/unitcorn command rewritten (gunplan.h), NULL: not */
+        Sandbox sandbox;         /* systemd_sandbox= (ours; supervisor ignores the key) */
 } Process;
 
 typedef struct Group {

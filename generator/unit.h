@@ -27,8 +27,18 @@ void unit_append_exec_word(StrBuf *b, const char *word);
 void unit_append_quoted(StrBuf *b, const char *s);
 /* '%' doubled, for unquoted settings that take specifiers (paths). */
 void unit_append_specifier_safe(StrBuf *b, const char *s);
+/* Why s cannot be written as the value of an unquoted setting (a path, a
+ * user name, ListenStream=), as a phrase ("holds a line break ..."), or
+ * NULL when it can.  Callers refuse such a value where it is read, so that
+ * what is written is exactly what was meant. */
+const char *unit_unquoted_problem(const char *s);
 /* A string as a unit-name instance: bytes outside [A-Za-z0-9:_.-] as \xNN. */
 char *unit_escape_instance(const char *s);
+
+/* Whether the process gets the sandbox drop-in app@NAME.service.d/60-sandbox.conf:
+ * systemd_sandbox= if set, else whether it is served by unitcorn (and
+ * not in a user's manager). */
+bool unit_sandboxed(const Process *p, bool user_scope);
 
 typedef struct Output {
         const char *dir;      /* the late dir; NULL with dry_run */

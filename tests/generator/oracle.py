@@ -128,14 +128,20 @@ DEVIATIONS = {
     # namespace here).  The later one, in the generator's order ([group:x]
     # members first, then programs in file order), is skipped.
     "instance-collision": "two processes map to the same unit",
-    # A newline (from a continuation line) in directory= or a log file path:
-    # a unit file cannot hold it (path settings know no escapes).
-    "newline-in-path": "newline in directory= or a log file path",
+    # directory=, a log file path or an [fcgi-program:x] socket path that an
+    # unquoted unit-file setting cannot hold (path settings know no
+    # escapes): a line break (from a continuation line) would start a
+    # directive of its own, a final backslash would join the next line to
+    # the path, surrounding spaces would be stripped.
+    "unquoted-path": "line break, final backslash or surrounding space in a path",
     # Integers beyond int64 (Python's int() has no bound).
     "integer-range": "integer beyond int64",
     # Digits that are not ASCII ('١٠', '０'): Python's int() reads any Unicode
     # decimal digit; the generator reads ASCII digits only.
     "unicode-digits": "a number written with non-ASCII digits",
+    # systemd_sandbox= (the generator's own key, which supervisor ignores)
+    # that is no boolean: it would silently give no sandbox.
+    "systemd-sandbox": "systemd_sandbox is not a boolean",
     # [eventlistener:x]: systemd has no event protocol.
     "eventlistener": "event listeners are not supported",
 }
@@ -161,6 +167,13 @@ BYTE_SIZE_KEYS = ["stdout_capture_maxbytes", "stderr_capture_maxbytes",
                   "stdout_logfile_maxbytes", "stderr_logfile_maxbytes"]
 
 ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def unquoted_problem(s):
+    """generator/unit.c's unit_unquoted_problem(): a value an unquoted
+    unit-file setting cannot hold."""
+    return (any(ord(c) < 0x20 or c == "\x7f" for c in s) or s.endswith("\\")
+            or s.startswith(" ") or s.endswith(" "))
 
 
 class Reject(Exception):
@@ -694,6 +707,10 @@ class Configuration:
 
         # (the group name is the [group:x] name, or the program name)
         configs = [(g.name, pc) for g in groups for pc in g.process_configs]
+        for g in groups:
+            url = getattr(getattr(g, "socket_config", None), "url", None)
+            if isinstance(url, str) and unquoted_problem(url):
+                rejects.append(Reject("unquoted-path", "socket=%r" % url, self.key_lines(s, "socket")))
         rejects += self._value_deviations(o, bool(configs))
         procs = []
         for gname, pc in configs:
@@ -762,6 +779,13 @@ class Configuration:
             if not INT64_MIN <= n <= INT64_MAX:
                 out.append(Reject("integer-range", "[%s]: priority %d" % (o.group_section, n),
                                   self.key_lines(o.group_section, "priority")))
+        sandbox = self._get(o, "systemd_sandbox", None)
+        if sandbox is not None:
+            try:
+                datatypes.boolean(sandbox)
+            except ValueError:
+                out.append(Reject("systemd-sandbox", "systemd_sandbox=%r" % sandbox,
+                                  self.key_lines(s, "systemd_sandbox")))
         if datatypes.signal_number(self._get(o, "stopsignal", "TERM")) == 0:
             out.append(Reject("stopsignal-0", "stopsignal is 0", self.key_lines(s, "stopsignal")))
         umask = self._get(o, "umask", None)
@@ -792,8 +816,8 @@ class Configuration:
         if not pc.redirect_stderr:
             paths.append(("stderr_logfile", pc.stderr_logfile))
         for key, path in paths:
-            if isinstance(path, str) and "\n" in path:
-                raise Reject("newline-in-path", "%s=%r" % (key, path), self.key_lines(s, key))
+            if isinstance(path, str) and unquoted_problem(path):
+                raise Reject("unquoted-path", "%s=%r" % (key, path), self.key_lines(s, key))
         umask = pc.umask if pc.umask is not None else self.sd_umask
         if not pc.name or "/" in pc.name:
             raise Reject("process-name", "process name %r" % pc.name,

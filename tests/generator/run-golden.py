@@ -28,7 +28,7 @@ temporary copy of the case, @UNITS@ is $UNITCORN_UNITS and @HOSTNAME@ is
 the node name (platform.node(), what supervisor's %(host_node_name)s is).
 UNIT is a unit name: for app@X.service and app@X.socket the generator's
 drop-in app@X.service.d/50-supervisor.conf is read, for a .target the
-whole file.  Values are compared as written in the unit (unitfile.parse()).
+whole file; a UNIT with a '/' is a file of OUT (app@X.service.d/60-sandbox.conf).  Values are compared as written in the unit (unitfile.parse()).
 
   ## assert-key-is UNIT SECTION KEY VALUE...
         the last occurrence of KEY in [SECTION] is exactly VALUE (the rest
@@ -41,6 +41,10 @@ whole file.  Values are compared as written in the unit (unitfile.parse()).
   ## assert-key-contains UNIT SECTION KEY SUBSTRING...
         the last occurrence of KEY contains SUBSTRING
   ## assert-key-missing UNIT SECTION KEY
+  ## assert-keys UNIT SECTION KEY...
+        the keys of [SECTION], in file order (repeats included), are
+        exactly KEY...: nothing more was written (an injected directive
+        would show here)
   ## assert-exec UNIT ARGS...
         ExecStart= (the last one), unquoted as systemd does
         (unitfile.exec_argv()), is the argv ARGS, written in Python shlex
@@ -175,6 +179,8 @@ class Run:
         self.stderr = proc.stderr.decode("utf-8", errors="backslashreplace")
 
     def unit_path(self, unit):
+        if "/" in unit:      # a file of its own: app@X.service.d/60-sandbox.conf
+            return os.path.join(self.out, unit)
         if unit.endswith(".target"):
             return os.path.join(self.out, unit)
         return os.path.join(self.out, unit + ".d", DROPIN)
@@ -249,6 +255,17 @@ def check_key_missing(run, a):
         return err
     if vals:
         return "[%s] %s= should be absent, got %r" % (section, key, vals)
+    return None
+
+
+def check_keys(run, a):
+    unit, section, *want = a.rest.split()
+    path = run.unit_path(unit)
+    if not os.path.isfile(path):
+        return "%s was not written" % unit
+    got = [k for (s, k, _) in unitfile.parse(path) if s == section]
+    if got != want:
+        return "[%s] keys: got %s, expected %s" % (section, " ".join(got), " ".join(want))
     return None
 
 
@@ -455,6 +472,7 @@ CHECKS = {
     "assert-key-is-all": check_key_is_all,
     "assert-key-contains": check_key_contains,
     "assert-key-missing": check_key_missing,
+    "assert-keys": check_keys,
     "assert-exec": check_exec,
     "assert-exec-json": check_exec,
     "assert-env": check_env,

@@ -11,14 +11,31 @@ ExecStart= "$$" -> "$" (variable expansion).  A lone "\\;" is a literal ";".
 import os
 
 
+def _ends_in_escape(line):
+    """The line ends in a backslash that is not itself escaped."""
+    n = len(line) - len(line.rstrip("\\"))
+    return n % 2 == 1
+
+
 def parse(path):
-    """[(section, key, value)] in file order; comments and blanks skipped."""
+    """[(section, key, value)] in file order; comments and blanks skipped.
+    As systemd's config_parse() (systemd.syntax(7)): a line ending in a
+    backslash is joined to the next, the backslash becoming a space, so a
+    value that ends in one swallows the line after it."""
     out = []
     section = None
+    pending = ""
     with open(path, encoding="utf-8") as f:
         for line in f.read().split("\n"):
             s = line.strip()
-            if not s or s[0] in "#;":
+            if s and s[0] in "#;":
+                continue
+            if _ends_in_escape(line):
+                pending += line[:-1] + " "
+                continue
+            s = (pending + line).strip()
+            pending = ""
+            if not s:
                 continue
             if s.startswith("[") and s.endswith("]"):
                 section = s[1:-1]

@@ -12,6 +12,10 @@ Box(..., unitcorn=PATH) copies the built server into the stage and gives
 the generator UNITCORN_BINDIR= (PID 1's DefaultEnvironment=, which reaches
 generators), so gunicorn commands run that unitcorn; service_env={...} sets
 Environment= for every app@ instance (a drop-in on the template).
+Box(..., srv=True) also shows the stage at /srv/unitcorn-box (over a tmpfs
+on /srv, in the box only) and runs unitcorn from there: a sandboxed
+service's PrivateTmp= hides /var/tmp, where the stage is; inside(path)
+gives a stage path as the box sees it there.
 
 Driven with `nsenter -t <its PID 1> -a systemctl ...`.  Everything waits for
 an event (systemd's READY=1 on a notify socket, systemctl's own --wait, the
@@ -69,6 +73,13 @@ printf '[Service]\nEnvironment=SYSTEMD_LOG_TARGET=null\n' > /run/systemd/system/
 # (BOX_DEFAULT_ENV: UNITCORN_BINDIR=, for the generator's gunicorn rewrite)
 printf '[Manager]\nDefaultEnvironment=UNITCORN_UNITDIR=/run/systemd/system %s\n' "$BOX_DEFAULT_ENV" \
         > /run/systemd/system.conf.d/unitcorn-test.conf
+# BOX_SRV: the stage also at /srv/unitcorn-box, for services whose
+# PrivateTmp= hides /var/tmp (where the stage is)
+if [ -n "$BOX_SRV" ]; then
+        mount -t tmpfs tmpfs /srv
+        mkdir /srv/unitcorn-box
+        mount --bind "$stage" /srv/unitcorn-box
+fi
 # drop-ins of the test's own (e.g. app@.service.d/ for every program)
 if [ -d "$stage"/dropins ]; then cp -r "$stage"/dropins/. /run/systemd/system/; fi
 hostname unitcorn-test
@@ -134,11 +145,15 @@ class Box:
     """One booted systemd.  supervisor_dir is the host directory that becomes
     /etc/supervisor.d; generator and units_dir come from the build."""
 
-    def __init__(self, generator, units_dir, supervisor_dir, debug=False, unitcorn=None, service_env=None):
+    SRV = "/srv/unitcorn-box"
+
+    def __init__(self, generator, units_dir, supervisor_dir, debug=False, unitcorn=None, service_env=None,
+                 srv=False):
         # debug: PID 1 logs at debug level to its console (console_text())
         self.systemd_args = "--log-level=debug --log-target=console" if debug else ""
         # not under /tmp, which the namespace covers with its own tmpfs
         self.stage = tempfile.mkdtemp(prefix="unitcorn-box-", dir="/var/tmp")
+        self.srv = srv
         self.default_env = ""
         if unitcorn:
             # the built server where the box sees it, as the generator's
@@ -147,7 +162,7 @@ class Box:
             os.mkdir(bindir)
             os.chmod(self.stage, 0o755)
             shutil.copy(unitcorn, os.path.join(bindir, "unitcorn"))
-            self.default_env = "UNITCORN_BINDIR=" + bindir
+            self.default_env = "UNITCORN_BINDIR=" + self.inside(bindir)
         if service_env:
             # Environment= for every app@ instance (e.g. ASAN_OPTIONS)
             dropin = os.path.join(self.stage, "dropins", "app@.service.d")
@@ -182,7 +197,7 @@ class Box:
                  "/bin/sh", "-c", INNER, "inner", self.stage],
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                 env=dict(os.environ, BASE_UNITS=BASE_UNITS, SYSTEMD_ARGS=self.systemd_args,
-                         BOX_DEFAULT_ENV=self.default_env))
+                         BOX_DEFAULT_ENV=self.default_env, BOX_SRV="1" if self.srv else ""))
             self.output = b""
             self._drainer = threading.Thread(target=self._drain_output, daemon=True)
             self._drainer.start()
@@ -257,6 +272,15 @@ class Box:
 
     def __exit__(self, *exc):
         self.cleanup()
+
+    def inside(self, path):
+        """A path under the stage as the box's services see it (srv=True:
+        under /srv/unitcorn-box)."""
+        if not self.srv:
+            return path
+        rel = os.path.relpath(path, self.stage)
+        assert not rel.startswith(".."), "%s is not in the stage" % path
+        return os.path.join(self.SRV, rel) if rel != "." else self.SRV
 
     def share(self, path):
         """A copy of a host file or directory where the box sees it (the

@@ -11,6 +11,9 @@
  *   quoted_vectors     the same without the '$' and ';' rules
  *   specifier_vectors  s.replace('%', '%%')
  *   instance_vectors   bytes outside [A-Za-z0-9:_.-], and a leading '.', as '\\x%02x'
+ *   unquoted_vectors   whether unit_unquoted_problem() refuses s (systemd.syntax(7):
+ *                      a line break ends a setting, a final backslash joins the
+ *                      next line, whitespace around a value is stripped)
  *
  * A lone ";" separates commands in ExecStart=; "\;" is a literal semicolon. */
 #include <stdlib.h>
@@ -165,6 +168,30 @@ static const EscapeVector instance_vectors[] = {
         { "", "" },
 };
 
+typedef struct UnquotedVector {
+        const char *in;
+        bool refused;
+} UnquotedVector;
+
+static const UnquotedVector unquoted_vectors[] = {
+        { "/srv/app", false },
+        { "", false },
+        { "/srv/my app", false },
+        { "/srv/a\\b", false },
+        { "/srv/100%", false },
+        { "/srv/$x;\"q'", false },
+        { "daemon", false },
+        { "/srv/app\nUser=root", true },
+        { "/srv/app\r", true },
+        { "/srv/\tapp", true },
+        { "/srv/\177", true },
+        { "/srv/app\\", true },
+        { "/srv/app\\\\", true },
+        { "\\", true },
+        { "/srv/app ", true },
+        { " /srv/app", true },
+};
+
 static void check(const EscapeVector *v, size_t n, void (*append)(StrBuf *, const char *), const char *what) {
         for (size_t i = 0; i < n; i++) {
                 /* Appending: what was in the buffer stays. */
@@ -184,6 +211,11 @@ int main(void) {
                 _cleanup_free_ char *s = unit_escape_instance(instance_vectors[i].in);
                 tap_is_str(s, instance_vectors[i].out, "instance %s", TAP_ESC(instance_vectors[i].in));
         }
+
+        for (size_t i = 0; i < ELEMENTSOF(unquoted_vectors); i++)
+                tap_ok((unit_unquoted_problem(unquoted_vectors[i].in) != NULL) == unquoted_vectors[i].refused,
+                       "unquoted %s %s", TAP_ESC(unquoted_vectors[i].in),
+                       unquoted_vectors[i].refused ? "refused" : "written");
 
         /* Several words in a row, as an ExecStart= line is built:
          * ' '.join(exec_word(w) for w in ['/bin/sh', '-c', 'echo "$1" 100%', ';']) */

@@ -335,6 +335,9 @@ static int on_headers_complete(llhttp_t *p) {
          * fields are for the environ, two would be a value of neither. */
         if (hp->n_content_type > 1)
                 return fail(hp, 400);
+        /* RFC 9110 §10.1.1: an HTTP/1.0 client knows no 100 Continue */
+        if (r->minor == 0)
+                r->expect_continue = false;
         hp->n_head_fields = r->n_headers;
         if (hp->has_te) {
                 /* RFC 9112 §6.1: TE on 1.0 means faulty framing; CL with TE is

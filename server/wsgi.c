@@ -781,7 +781,9 @@ static int add_server(PyObject *environ, const HttpRequest *req, const WsgiConn 
         const char *colon = memrchr(bracket ? bracket : v, ':', n - (size_t) ((bracket ? bracket : v) - v));
         if (colon) {
                 hl = (size_t) (colon - v);
-                port = colon + 1;
+                /* "host:" has the scheme's default port (RFC 3986 §3.2.3) */
+                if (colon + 1 < v + n)
+                        port = colon + 1;
         }
         _cleanup_pyobj_ PyObject *name = latin1(v, hl);
         _cleanup_pyobj_ PyObject *port_str = port ? latin1(port, n - hl - 1) : Py_NewRef(https ? v_port443 : v_port80);

@@ -35,6 +35,8 @@ bool http_is_tchar(unsigned char c) {
                (c && strchr(extra, c));
 }
 
+static int hex_digit(unsigned char c);
+
 static HttpParser *hp_of(llhttp_t *p) {
         return p->data;
 }
@@ -67,7 +69,9 @@ static int on_message_begin(llhttp_t *p) {
         hp->field_len = 0;
         hp->in_field = false;
         hp->n_host = 0;
+        hp->n_content_type = 0;
         hp->has_te = false;
+        hp->version_seen = false;
         hp->in_request = true;
         hp->n_head_fields = 0;
         return 0;
@@ -94,7 +98,24 @@ static int on_url(llhttp_t *p, const char *at, size_t len) {
         return 0;
 }
 
+/* RFC 9112 §3.2: the form of the target goes with the method.  llhttp
+ * 8.1 already refuses authority-form ("host:port") but with CONNECT; it
+ * takes "*" with any method, and any form with CONNECT. */
+static int on_url_complete(llhttp_t *p) {
+        HttpParser *hp = hp_of(p);
+        const HttpRequest *r = &hp->req;
+        const char *t = r->arena.s;
+        bool asterisk = r->target_len == 1 && t[0] == '*';
+        if (asterisk && llhttp_get_method(p) != HTTP_OPTIONS)
+                return fail(hp, 400);
+        if (llhttp_get_method(p) == HTTP_CONNECT &&
+            (asterisk || r->target_len == 0 || memchr(t, '/', r->target_len)))
+                return fail(hp, 400);
+        return 0;
+}
+
 static int on_version(llhttp_t *p, const char *at, size_t len) {
+        hp_of(p)->version_seen = true;
         return line_add(hp_of(p), len);
 }
 
@@ -129,7 +150,10 @@ static int on_header_field_complete(llhttp_t *p) {
         HttpRequest *r = &hp->req;
         HttpHeader *h = &r->headers[r->n_headers - 1];
         /* llhttp 8.1 hands over "Host " for "Host : x"; RFC 9112 §5.1 says
-         * reject it. */
+         * reject it.  It also takes an empty name (": x"), which would
+         * reach the app as "HTTP_". */
+        if (h->name_len == 0)
+                return fail(hp, 400);
         for (size_t i = 0; i < h->name_len; i++)
                 if (!http_is_tchar((unsigned char) r->arena.s[h->name + i]))
                         return fail(hp, 400);
@@ -184,16 +208,63 @@ static int on_header_value_complete(llhttp_t *p) {
                         return fail(hp, 400);
         }
 
-        if (r->headers_done)
-                ;       /* a trailer field: checked above, dropped at the end */
-        else if (name_is(r, h, "host"))
+        if (r->headers_done) {
+                /* A trailer field: checked above, dropped at the end.  One
+                 * that would frame or route the request (RFC 9110 §6.5.1)
+                 * is no client's mistake: refuse it. */
+                if (name_is(r, h, "content-length") || name_is(r, h, "transfer-encoding") ||
+                    name_is(r, h, "host"))
+                        return fail(hp, 400);
+        } else if (name_is(r, h, "host"))
                 hp->n_host++;
+        else if (name_is(r, h, "content-type"))
+                hp->n_content_type++;
         else if (name_is(r, h, "transfer-encoding"))
                 hp->has_te = true;
         else if (name_is(r, h, "expect") && h->value_len == strlen("100-continue") &&
                  strncasecmp(v, "100-continue", h->value_len) == 0)
                 r->expect_continue = true;
         return 0;
+}
+
+/* RFC 3986 §3.2.2 reg-name: unreserved, sub-delims and "%" HEXDIG HEXDIG. */
+static bool is_reg_name_char(unsigned char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               (c && strchr("-._~!$&'()*+,;=", c));
+}
+
+/* RFC 9112 §3.2: Host = uri-host [ ":" port ], or empty; a bad one is a
+ * 400 (it becomes SERVER_NAME, from which apps build their URLs).  An
+ * IP-literal is taken as hex digits, ':' and '.' between brackets
+ * (IPvFuture is refused). */
+static bool host_valid(const char *v, size_t n) {
+        size_t i = 0;
+        if (n > 0 && v[0] == '[') {
+                for (i = 1; i < n && v[i] != ']'; i++)
+                        if (!(hex_digit((unsigned char) v[i]) >= 0 || v[i] == ':' || v[i] == '.'))
+                                return false;
+                if (i == n || i == 1)
+                        return false;
+                i++;
+        } else
+                for (; i < n && v[i] != ':'; i++) {
+                        unsigned char c = (unsigned char) v[i];
+                        if (c == '%') {
+                                if (i + 2 >= n || hex_digit((unsigned char) v[i + 1]) < 0 ||
+                                    hex_digit((unsigned char) v[i + 2]) < 0)
+                                        return false;
+                                i += 2;
+                        } else if (!is_reg_name_char(c))
+                                return false;
+                }
+        if (i == n)
+                return true;
+        if (v[i] != ':')
+                return false;
+        for (i++; i < n; i++)
+                if (v[i] < '0' || v[i] > '9')
+                        return false;
+        return true;
 }
 
 static bool is_ows(char c) {
@@ -248,11 +319,25 @@ static int on_headers_complete(llhttp_t *p) {
         r->method = llhttp_get_method(p);
         r->major = llhttp_get_http_major(p);
         r->minor = llhttp_get_http_minor(p);
+        /* "GET /" without a version: HTTP/0.9's form, no head to answer */
+        if (!hp->version_seen)
+                return fail(hp, 400);
         if (r->major != 1 || r->minor > 1)
                 return fail(hp, 505);
-        /* RFC 9112 §3.2: exactly one Host on 1.1; at most one on 1.0. */
+        /* RFC 9112 §3.2: exactly one Host on 1.1; at most one on 1.0; a
+         * valid value. */
         if (hp->n_host > 1 || (r->minor == 1 && hp->n_host == 0))
                 return fail(hp, 400);
+        const HttpHeader *host = http_req_header(r, "host");
+        if (host && !host_valid(http_req_str(r, host->value), host->value_len))
+                return fail(hp, 400);
+        /* RFC 9110 §8.3: one media type.  Joined ("a,b"), as repeated
+         * fields are for the environ, two would be a value of neither. */
+        if (hp->n_content_type > 1)
+                return fail(hp, 400);
+        /* RFC 9110 §10.1.1: an HTTP/1.0 client knows no 100 Continue */
+        if (r->minor == 0)
+                r->expect_continue = false;
         hp->n_head_fields = r->n_headers;
         if (hp->has_te) {
                 /* RFC 9112 §6.1: TE on 1.0 means faulty framing; CL with TE is
@@ -312,6 +397,7 @@ static int on_message_complete(llhttp_t *p) {
                         return fail(hp, 500);
         }
         hp->in_request = false;
+        hp->head = (HeadScan) { .active = true };       /* the next request's */
         hp->req.n_headers = hp->n_head_fields;          /* drop trailer fields */
         hp->req.keep_alive = llhttp_should_keep_alive(p);
         /* An Upgrade or CONNECT request: WSGI cannot switch protocols, so it
@@ -329,6 +415,7 @@ static const llhttp_settings_t settings = {
         .on_message_begin = on_message_begin,
         .on_method = on_method,
         .on_url = on_url,
+        .on_url_complete = on_url_complete,
         .on_version = on_version,
         .on_version_complete = on_version_complete,
         .on_header_field = on_header_field,
@@ -341,7 +428,7 @@ static const llhttp_settings_t settings = {
 };
 
 void http_parser_init(HttpParser *hp, const HttpLimits *limits) {
-        *hp = (HttpParser) { .limits = *limits, .req.spool_fd = -1 };
+        *hp = (HttpParser) { .limits = *limits, .req.spool_fd = -1, .head.active = true };
         /* gunicorn's clamping: 0 or too large means its hard ceiling. */
         if (hp->limits.request_line == 0 || hp->limits.request_line > MAX_REQUEST_LINE)
                 hp->limits.request_line = MAX_REQUEST_LINE;
@@ -553,6 +640,55 @@ static ssize_t chunk_scan(ChunkScan *cs, uint64_t limit, const char *data, size_
         return (ssize_t) i;
 }
 
+/* ---- the head, checked ahead of llhttp ----
+ *
+ * RFC 9112 §2.2: every line of the head ends in CRLF; a bare CR is
+ * refused, and so is a bare LF (the RFC allows a recipient to take it as a
+ * line end, but a proxy in front of us may not: the classic request
+ * smuggling split).  llhttp 8.1 built without LLHTTP_STRICT_MODE takes a
+ * bare LF after the request line and as the empty line ending the head.
+ * In the request line (§3): single spaces between its three parts, no
+ * control byte (HTAB, NUL...) anywhere, which llhttp lets through in the
+ * target.  Empty lines before the request line are skipped (§2.2), as
+ * llhttp does.  The scanner stops right after the LF ending the head; the
+ * rest (the body, the next request) is not its business. */
+static size_t head_scan(HeadScan *hs, const char *data, size_t len) {
+        for (size_t i = 0; i < len; i++) {
+                unsigned char c = (unsigned char) data[i];
+                if (hs->cr) {
+                        if (c != '\n')
+                                goto bad;
+                        hs->cr = false;
+                        if (hs->line_len == 0 && hs->line_seen) {
+                                hs->active = false;
+                                return i + 1;
+                        }
+                        hs->in_request_line = false;
+                        hs->line_len = 0;
+                        hs->prev = 0;
+                        continue;
+                }
+                if (c == '\r') {
+                        hs->cr = true;
+                        continue;
+                }
+                if (c == '\n')
+                        goto bad;
+                if (!hs->line_seen)
+                        hs->line_seen = hs->in_request_line = true;
+                if (hs->in_request_line &&
+                    ((c < 0x20 || c == 0x7f) || (c == ' ' && (hs->prev == ' ' || hs->line_len == 0))))
+                        goto bad;
+                hs->prev = c;
+                hs->line_len++;
+                continue;
+        bad:
+                hs->bad = true;
+                return i;
+        }
+        return len;
+}
+
 /* One llhttp_execute(), with what the obs-fold check needs to know. */
 static llhttp_errno_t execute(HttpParser *hp, const char *data, size_t len) {
         hp->feed_gen++;
@@ -590,9 +726,21 @@ int http_parser_feed(HttpParser *hp, const char *data, size_t len, size_t *ret_c
                         return HTTP_DONE;
                 }
 
-                llhttp_errno_t e = execute(hp, data + off, len - off);
+                /* In a head, llhttp sees only what head_scan() accepted:
+                 * up to a byte it refuses (llhttp may refuse an earlier
+                 * one: its status wins, the same however the input was
+                 * split), or to the end of the head. */
+                size_t end = hp->head.active ? off + head_scan(&hp->head, data + off, len - off) : len;
+                llhttp_errno_t e = execute(hp, data + off, end - off);
+                if (hp->head.bad)
+                        return e == HPE_OK ? -400 : parse_error(hp);
                 switch (e) {
                 case HPE_OK:
+                        if (end < len) {
+                                /* the head ended at end: the body follows */
+                                off = end;
+                                continue;
+                        }
                         *ret_consumed = len;
                         return HTTP_MORE;
                 case HPE_PAUSED:

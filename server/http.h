@@ -8,7 +8,14 @@
  * gunicorn's names and defaults.  On top of llhttp's strict checks it
  * refuses what DESIGN §6 found llhttp lets through: a space before the
  * colon, obs-fold (CR/LF inside a value); and a missing or repeated Host on
- * HTTP/1.1.
+ * HTTP/1.1.  llhttp 8.1 (as Debian builds it, without LLHTTP_STRICT_MODE)
+ * also takes a bare LF after the request line and as the head's last line,
+ * two spaces between the parts of the request line, HTAB in the target, an
+ * empty header name, "*" with any method and any target with CONNECT: the
+ * head scanner (head_scan() in http.c) and the callbacks refuse those, and
+ * an invalid Host value, a repeated Content-Type, a request line without a
+ * version (HTTP/0.9), and Content-Length, Transfer-Encoding or Host as a
+ * trailer field: 400 each.
  *
  * Chunked request bodies (RFC 9112 §7.1) are decoded by llhttp, but every
  * byte of the framing is first checked by our own strict scanner
@@ -66,6 +73,18 @@ typedef struct HttpRequest {
         bool chunked;                    /* Transfer-Encoding: chunked */
 } HttpRequest;
 
+/* Where the head scanner is (http.c): the line ends and the request line
+ * of a request's head, checked ahead of llhttp. */
+typedef struct HeadScan {
+        bool active;                     /* a head is being read */
+        bool cr;                         /* the last byte was a CR */
+        bool line_seen;                  /* the request line began (empty lines before it are skipped) */
+        bool in_request_line;
+        bool bad;                        /* stopped at a byte to refuse */
+        size_t line_len;                 /* bytes of the current line */
+        unsigned char prev;              /* the byte before in this line */
+} HeadScan;
+
 /* Where the strict chunked-framing scanner is (http.c). */
 typedef struct ChunkScan {
         uint8_t state;
@@ -82,7 +101,10 @@ typedef struct HttpParser {
         size_t field_len;
         bool in_field;
         unsigned n_host;
+        unsigned n_content_type;
         bool has_te;
+        bool version_seen;               /* the request line had a version (not HTTP/0.9's form) */
+        HeadScan head;
         bool in_request;                 /* a request has begun and is not handled yet */
         bool body_pause;                 /* llhttp paused at the end of a chunked request's head */
         bool scanning;                   /* a chunked body is being read */

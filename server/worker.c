@@ -459,7 +459,11 @@ static bool conn_run(Worker *w, Conn *c) {
                         }
                 }
                 if (c->close_after) {
-                        if (c->linger && conn_linger(w, c) == 0)
+                        /* After an answer, too, the client may have sent
+                         * more (requests pipelined after a "Connection:
+                         * close" or an upgrade): close gracefully, as after a
+                         * refusal, never on unread input. */
+                        if ((c->linger || c->served) && conn_linger(w, c) == 0)
                                 return true;
                         goto close;
                 }
@@ -562,19 +566,20 @@ static void worker_collect(Worker *w) {
                 Conn *c = (Conn *) ((char *) j - offsetof(Conn, job));
                 w->in_flight--;
                 __atomic_store_n(&w->stats->served, w->stats->served + 1, __ATOMIC_RELAXED);
-                /* The response said close.  After a SIGTERM that came while
+                /* The response said close: conn_run() closes gracefully
+                 * (conn_linger()).  Else, after a SIGTERM that came while
                  * the app ran, the connection goes on as below: the client
                  * may have sent its next request already (it has had the
                  * answer for a while), and conn_process() answers that one
                  * with Connection: close, or closes an idle connection,
                  * rather than closing on unread input (a reset). */
-                if (!c->keep || c->last) {
-                        conn_free(w, c);
-                        continue;
+                if (!c->keep || c->last)
+                        c->close_after = c->linger = true;     /* conn_run(): gracefully */
+                else {
+                        http_parser_next(&c->hp);
+                        c->continue_sent = false;
+                        c->served = true;
                 }
-                http_parser_next(&c->hp);
-                c->continue_sent = false;
-                c->served = true;
                 struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &c->src };
                 if (epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, c->src.fd, &ev) < 0) {
                         conn_free(w, c);

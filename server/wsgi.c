@@ -745,6 +745,11 @@ static int add_header(PyObject *environ, const HttpRequest *req, const HttpHeade
          * environ (header spoofing behind proxies): drop such fields. */
         if (memchr(name, '_', h->name_len))
                 return 0;
+        /* "Proxy:" would become HTTP_PROXY, which CGI-style code takes for
+         * the $HTTP_PROXY of its outgoing requests ("httpoxy",
+         * CVE-2016-5385): no client has a reason to send it. */
+        if (h->name_len == 5 && strncasecmp(name, "proxy", 5) == 0)
+                return 0;
         PyObject *key;
         if (h->name_len == 12 && strncasecmp(name, "content-type", 12) == 0)
                 key = Py_NewRef(k_CONTENT_TYPE);
@@ -832,7 +837,8 @@ static int add_server(PyObject *environ, const HttpRequest *req, const WsgiConn 
         }
         const char *v = http_req_str(req, h->value);
         size_t n = h->value_len, hl = n;
-        if (cache_hit(&host_cache, v, n))
+        /* the cache holds the port of plain http (80 when Host has none) */
+        if (!https && cache_hit(&host_cache, v, n))
                 return PyDict_SetItem(environ, k_SERVER_NAME, host_cache.value) < 0 ||
                        PyDict_SetItem(environ, k_SERVER_PORT, host_cache.value2) < 0 ? -1 : 0;
         const char *port = NULL;
@@ -840,7 +846,9 @@ static int add_server(PyObject *environ, const HttpRequest *req, const WsgiConn 
         const char *colon = memrchr(bracket ? bracket : v, ':', n - (size_t) ((bracket ? bracket : v) - v));
         if (colon) {
                 hl = (size_t) (colon - v);
-                port = colon + 1;
+                /* "host:" has the scheme's default port (RFC 3986 §3.2.3) */
+                if (colon + 1 < v + n)
+                        port = colon + 1;
         }
         _cleanup_pyobj_ PyObject *name = latin1(v, hl);
         _cleanup_pyobj_ PyObject *port_str = port ? latin1(port, n - hl - 1) : Py_NewRef(https ? v_port443 : v_port80);

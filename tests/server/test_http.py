@@ -1,5 +1,7 @@
 """HTTP/1.1 on the wire: framing, keep-alive, pipelining, limits and
 malformed input (RFC 9112), against the validator-wrapped raw app."""
+import socket
+
 from conftest import assert_rejected, get, read_response, request
 
 
@@ -69,6 +71,18 @@ def test_expect_100_continue(server):
         assert f.readline() == b"\r\n"
         s.sendall(b"data")
         assert read_response(f).body == b"data"
+
+
+def test_expect_100_continue_ignored_on_http10(server):
+    """RFC 9110 §10.1.1: an HTTP/1.0 client gets no 100 Continue.  The head
+    comes, then our FIN: the server answers the head (with a 100 on 1.1)
+    before it reads the EOF, and drops the unfinished request."""
+    for version, interim in ((b"1.1", b"HTTP/1.1 100 Continue\r\n\r\n"), (b"1.0", b"")):
+        with server.connect() as s:
+            s.sendall(b"POST /echo HTTP/%s\r\nHost: x\r\nExpect: 100-continue\r\n"
+                      b"Content-Length: 4\r\n\r\n" % version)
+            s.shutdown(socket.SHUT_WR)
+            assert s.makefile("rb").read() == interim, version
 
 
 def test_head_has_no_body(server):

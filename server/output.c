@@ -142,6 +142,11 @@ int out_flush_blocking(OutQueue *q, int fd, int timeout_ms) {
         }
 }
 
+void out_trim(OutQueue *q) {
+        if (!out_pending(q))
+                out_clear(q);
+}
+
 void out_clear(OutQueue *q) {
         for (size_t i = q->first; i < q->n; i++)
                 seg_release(&q->segs[i]);

@@ -55,4 +55,6 @@ int out_flush(OutQueue *q, int fd);
 int out_flush_blocking(OutQueue *q, int fd, int timeout_ms);
 /* Drops everything pending, releasing owners. */
 void out_clear(OutQueue *q);
+/* Nothing pending: frees the segment array (an idle connection's). */
+void out_trim(OutQueue *q);
 static inline bool out_pending(const OutQueue *q) { return q->first < q->n; }

@@ -355,8 +355,15 @@ static bool conn_wait_read(Worker *w, Conn *c) {
                         return true;
                 }
                 timer_set(w, c, TIMER_DRAIN, false);
+        } else if (c->served) {
+                /* idle keep-alive: it keeps its Conn only (tests/bench/idle-conns) */
+                if (c->timer != TIMER_IDLE) {
+                        http_parser_trim(&c->hp);
+                        out_trim(&c->out);
+                }
+                timer_set(w, c, TIMER_IDLE, false);
         } else
-                timer_set(w, c, c->served ? TIMER_IDLE : TIMER_NEW, false);
+                timer_set(w, c, TIMER_NEW, false);
         return true;
 }
 

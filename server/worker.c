@@ -62,12 +62,13 @@
  * retries at the next turn.  Meanwhile the connections opened wait in the
  * backlog, where another worker may take them, and the ones open here are
  * served as usual.  One warning when it begins, one line when it has
- * caught up (accept_caught_up()): never a line per failure.  But the connection that woke
- * this worker woke only this one (EPOLLEXCLUSIVE): without more, it would
- * wait for the next connection to wake another.  So a failed accept also
- * writes to the kick eventfd, which every worker watches the way it
- * watches the listeners (exclusive, and only while accepting): the kernel
- * wakes one other worker waiting, which takes what is queued. */
+ * caught up (accept_caught_up()): never a line per failure.  But the
+ * connection that woke this worker woke only this one (EPOLLEXCLUSIVE):
+ * without more, it would wait for the next connection to wake another.
+ * So a failed accept also writes to the kick eventfd, which every worker
+ * watches the way it watches the listeners (exclusive, and only while
+ * accepting): the kernel wakes one other worker waiting, which takes what
+ * is queued. */
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -440,9 +441,21 @@ static void worker_sync_listeners(Worker *w) {
 
 static bool accept_connections(Worker *w, int listen_fd, bool process);
 
+static void worker_kick(Worker *w) {
+        uint64_t one = 1;
+        ssize_t k = write(w->kick.fd, &one, sizeof one);
+        (void) k;
+}
+
 /* Another worker could not accept a connection waiting (see the top of
  * this file): take what is queued. */
 static void worker_kicked(Worker *w) {
+        if (!w->listening) {
+                /* stopped since epoll_wait() (earlier in this batch): the
+                 * kernel woke only us, so pass it on */
+                worker_kick(w);
+                return;
+        }
         uint64_t v;
         ssize_t k = read(w->kick.fd, &v, sizeof v);
         (void) k;               /* another worker may have read it first */
@@ -471,11 +484,8 @@ static void accept_backoff(Worker *w, int error) {
         w->backoff_until = now + w->backoff_ms;
         worker_sync_listeners(w);
         /* after this worker stopped watching it: another one wakes */
-        if (w->kick.fd >= 0) {
-                uint64_t one = 1;
-                ssize_t k = write(w->kick.fd, &one, sizeof one);
-                (void) k;
-        }
+        if (w->kick.fd >= 0)
+                worker_kick(w);
 }
 
 /* accept4() said EAGAIN: it had an fd for us (the kernel takes one first)

@@ -769,6 +769,16 @@ void http_parser_next(HttpParser *hp) {
                 llhttp_resume(&hp->parser);
 }
 
+void http_parser_trim(HttpParser *hp) {
+        HttpRequest *r = &hp->req;
+        sb_done(&r->arena);
+        sb_done(&r->body);
+        free(r->headers);
+        r->headers = NULL;
+        r->n_headers = r->cap_headers = 0;
+        r->target_len = 0;
+}
+
 const HttpHeader *http_req_header(const HttpRequest *r, const char *name) {
         for (size_t i = 0; i < r->n_headers; i++)
                 if (name_is(r, &r->headers[i], name))

@@ -132,6 +132,10 @@ void http_parser_done(HttpParser *hp);
 int http_parser_feed(HttpParser *hp, const char *data, size_t len, size_t *ret_consumed);
 /* After HTTP_DONE, once the request is handled: ready for the next one. */
 void http_parser_next(HttpParser *hp);
+/* Between requests (after http_parser_next(), before more input): frees
+ * what the last request grew, so that an idle keep-alive connection holds
+ * no buffer; the next request grows them again. */
+void http_parser_trim(HttpParser *hp);
 /* Whether bytes of a request (beyond empty lines) arrived and that request
  * is not complete yet: what tells a slow client from an idle one. */
 static inline bool http_parser_in_request(const HttpParser *hp) {

@@ -44,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <systemd/sd-daemon.h>
@@ -107,6 +108,7 @@ struct Master {
         bool reload_pending;
         uint64_t served_gone;        /* requests served by workers since reaped */
         int pipe_read, pipe_write;   /* workers -> master */
+        int kick_fd;                 /* shared by the workers: worker_run() */
         unsigned beat_ms;
         uint64_t watchdog_usec;      /* 0: no watchdog */
         bool unhealthy;              /* withholding WATCHDOG=1 (logged once) */
@@ -183,7 +185,7 @@ static int spawn_worker(Master *m, Slot *s, unsigned generation) {
                         hooks_worker_exit();
                         _exit(WORKER_EXIT_BOOT_ERROR);
                 }
-                int status = worker_run(m->config, m->listeners, m->pipe_write, s->stats, m->beat_ms);
+                int status = worker_run(m->config, m->listeners, m->kick_fd, m->pipe_write, s->stats, m->beat_ms);
                 hooks_worker_exit();     /* when worker_run() returned early; else done already */
                 _exit(status);
         }
@@ -586,7 +588,7 @@ static int setup_events(Master *m) {
 }
 
 int master_run(const Config *c, Listeners *ls) {
-        Master m = { .config = c, .listeners = ls, .pipe_read = -1, .pipe_write = -1 };
+        Master m = { .config = c, .listeners = ls, .pipe_read = -1, .pipe_write = -1, .kick_fd = -1 };
         int r;
 
         /* --preload: the app is imported here, once, and the workers
@@ -625,6 +627,11 @@ int master_run(const Config *c, Listeners *ls) {
         m.pipe_read = p[0];
         m.pipe_write = p[1];
         (void) fcntl(m.pipe_read, F_SETFL, O_NONBLOCK);
+        m.kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (m.kick_fd < 0) {
+                r = log_error_errno(errno, "Failed to create the workers' kick eventfd: %s", STRERROR(errno));
+                goto out;
+        }
 
         uint64_t wd = 0;
         if (sd_watchdog_enabled(false, &wd) > 0)
@@ -706,5 +713,7 @@ out:
                 close(m.pipe_read);
         if (m.pipe_write >= 0)
                 close(m.pipe_write);
+        if (m.kick_fd >= 0)
+                close(m.kick_fd);
         return r < 0 ? EXIT_FAILURE : r;
 }

@@ -147,6 +147,11 @@ void out_reset_on_close(int fd) {
         (void) setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
 }
 
+void out_trim(OutQueue *q) {
+        if (!out_pending(q))
+                out_clear(q);
+}
+
 void out_clear(OutQueue *q) {
         for (size_t i = q->first; i < q->n; i++)
                 seg_release(&q->segs[i]);

@@ -58,4 +58,6 @@ int out_flush_blocking(OutQueue *q, int fd, int timeout_ms);
 void out_reset_on_close(int fd);
 /* Drops everything pending, releasing owners. */
 void out_clear(OutQueue *q);
+/* Nothing pending: frees the segment array (an idle connection's). */
+void out_trim(OutQueue *q);
 static inline bool out_pending(const OutQueue *q) { return q->first < q->n; }

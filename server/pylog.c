@@ -190,8 +190,12 @@ static void log_exception(int prio, const char *msg, const struct iovec *fields,
                                 sb_add(&b, "\n");
                         sb_addn(&b, PyBytes_AS_STRING(bytes), (size_t) PyBytes_GET_SIZE(bytes));
                 } else {
-                        /* could not format it: Python's own rendering on stderr */
+                        /* could not format it (out of memory, most likely):
+                         * the message, then Python's own rendering on stderr */
                         PyErr_Clear();
+                        if (b.len > 0)
+                                log_message(prio, b.s, b.len, fields, n_fields);
+                        b.len = 0;
                         PyErr_Display(type, value, tb);
                 }
         }

@@ -50,10 +50,29 @@
  * on connections already open (keep-alive, pipelined) still queue here,
  * FIFO.  The loop keeps beating while threads run the app: --timeout sees
  * a stuck request through stats->busy_since_usec instead (master.c).
- * N == 1 is the code path above, untouched: no lock, no thread. */
+ * N == 1 is the code path above, untouched: no lock, no thread.
+ *
+ * accept4() failing for want of resources (EMFILE at RLIMIT_NOFILE, ENFILE,
+ * ENOBUFS, ENOMEM) or for a reason we do not know: the connection stays in
+ * the listen backlog, so the listener stays readable and, epoll being
+ * level-triggered, a retry at once fails again, a busy loop.  Instead the
+ * listeners leave the epoll set for a delay that starts at
+ * ACCEPT_BACKOFF_MIN_MS and doubles with each failed retry up to
+ * ACCEPT_BACKOFF_MAX_MS; closing one of our connections (an fd freed)
+ * retries at the next turn.  Meanwhile the connections opened wait in the
+ * backlog, where another worker may take them, and the ones open here are
+ * served as usual.  One warning when it begins, one line when it has
+ * caught up (accept_caught_up()): never a line per failure.  But the
+ * connection that woke this worker woke only this one (EPOLLEXCLUSIVE):
+ * without more, it would wait for the next connection to wake another.
+ * So a failed accept also writes to the kick eventfd, which every worker
+ * watches the way it watches the listeners (exclusive, and only while
+ * accepting): the kernel wakes one other worker waiting, which takes what
+ * is queued. */
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <poll.h>
 #include <stddef.h>
@@ -62,6 +81,7 @@
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -91,6 +111,10 @@
 /* While draining: how long a connection accepted but still silent has to
  * begin its request. */
 #define DRAIN_NEW_MS 1000
+/* accept4() failing (EMFILE...): the listeners' pause, doubled per failed
+ * retry (see the top of this file). */
+#define ACCEPT_BACKOFF_MIN_MS 10
+#define ACCEPT_BACKOFF_MAX_MS 1000
 
 /* What a connection is waiting for, and so which timeout applies. */
 typedef enum TimerKind {
@@ -112,6 +136,7 @@ typedef struct TimerQueue {
 
 typedef enum SourceKind {
         SOURCE_LISTENER,
+        SOURCE_KICK,
         SOURCE_WAKE,
         SOURCE_CONN,
 } SourceKind;
@@ -151,14 +176,21 @@ typedef struct Worker {
         Source wake;
         Source *listeners;
         size_t n_listeners;
+        Source kick;                 /* shared by the workers (see the top of this file); fd -1: none */
         HttpLimits limits;
         Conn *conns;
         TimerQueue q_client, q_keep_alive, q_linger, q_drain;
         WorkerStats *stats;
         unsigned beat_ms;
         uint64_t max_requests;       /* this worker's limit, jitter included; 0: none */
-        bool accepting;              /* the listeners are in the epoll set */
+        bool accepting;              /* not stopped (draining, --max-requests) */
         bool accepting_queued;       /* worker_stop_accepting() takes what is queued */
+        bool listening;              /* the listeners are in the epoll set: worker_sync_listeners() */
+        /* accept4() failing (see the top of this file) */
+        uint64_t backoff_until;      /* CLOCK_MONOTONIC ms the listeners come back; 0: not paused */
+        uint64_t backoff_ms;         /* the current delay */
+        uint64_t backoff_since;      /* the first failure of this episode */
+        unsigned backoff_failures;   /* failures since the last accept that worked; 0: none */
         bool recycle;                /* the limit was reached: drain and exit */
         bool draining;
         /* --threads > 1 */
@@ -166,7 +198,7 @@ typedef struct Worker {
         unsigned threads;
         unsigned in_flight;          /* requests in the pool, running or waiting */
         uint64_t dispatched;         /* requests handed to the pool */
-        bool paused;                 /* all threads taken: the listeners are out of the epoll set */
+        bool paused;                 /* all threads taken: the listeners leave the epoll set */
 } Worker;
 
 static volatile sig_atomic_t drain_requested, quit_requested;
@@ -263,6 +295,8 @@ static void conn_free(Worker *w, Conn *c) {
                 c->next->prev = c->prev;
         (void) epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, c->src.fd, NULL);
         close(c->src.fd);
+        if (w->backoff_until > 0)
+                w->backoff_until = MIN(w->backoff_until, now_ms());    /* an fd is free: retry at the next turn */
         out_clear(&c->out);
         http_parser_done(&c->hp);
         if (c->rbuf != w->rbuf)
@@ -327,8 +361,15 @@ static bool conn_wait_read(Worker *w, Conn *c) {
                         return true;
                 }
                 timer_set(w, c, TIMER_DRAIN, false);
+        } else if (c->served) {
+                /* idle keep-alive: it keeps its Conn only (tests/bench/idle-conns) */
+                if (c->timer != TIMER_IDLE) {
+                        http_parser_trim(&c->hp);
+                        out_trim(&c->out);
+                }
+                timer_set(w, c, TIMER_IDLE, false);
         } else
-                timer_set(w, c, c->served ? TIMER_IDLE : TIMER_NEW, false);
+                timer_set(w, c, TIMER_NEW, false);
         return true;
 }
 
@@ -389,6 +430,87 @@ static void conn_expire(Worker *w, Conn *c) {
 
 static void worker_stop_accepting(Worker *w, bool process);
 
+/* The listeners are in the epoll set exactly while the worker accepts, has
+ * a thread free (--threads) and is not backing off from a failed accept4(). */
+static void worker_sync_listeners(Worker *w) {
+        bool want = w->accepting && !w->paused && w->backoff_until == 0;
+        if (want == w->listening)
+                return;
+        w->listening = want;
+        for (size_t i = 0; i <= w->n_listeners; i++) {
+                Source *src = i < w->n_listeners ? &w->listeners[i] : &w->kick;
+                if (src->fd < 0)
+                        continue;
+                /* EPOLLEXCLUSIVE: one worker wakes per new connection, not all. */
+                struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = src };
+                if (epoll_ctl(w->epoll_fd, want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, src->fd, &ev) < 0)
+                        log_warning_errno(errno, "Failed to %s listening: %s, ignoring.",
+                                          want ? "resume" : "pause", STRERROR(errno));
+        }
+}
+
+static bool accept_connections(Worker *w, int listen_fd, bool process);
+
+static void worker_kick(Worker *w) {
+        uint64_t one = 1;
+        ssize_t k = write(w->kick.fd, &one, sizeof one);
+        (void) k;
+}
+
+/* Another worker could not accept a connection waiting (see the top of
+ * this file): take what is queued. */
+static void worker_kicked(Worker *w) {
+        if (!w->listening) {
+                /* stopped since epoll_wait() (earlier in this batch): the
+                 * kernel woke only us, so pass it on */
+                worker_kick(w);
+                return;
+        }
+        uint64_t v;
+        ssize_t k = read(w->kick.fd, &v, sizeof v);
+        (void) k;               /* another worker may have read it first */
+        for (size_t i = 0; i < w->n_listeners; i++)
+                while (w->listening && accept_connections(w, w->listeners[i].fd, true))
+                        ;
+}
+
+/* accept4() failed with error: the listeners pause (see the top of this
+ * file).  Logged for the first failure of an episode only. */
+static void accept_backoff(Worker *w, int error) {
+        uint64_t now = now_ms();
+        if (w->backoff_failures == 0) {
+                char limit[64] = "";
+                struct rlimit rl;
+                if (error == EMFILE && getrlimit(RLIMIT_NOFILE, &rl) == 0)
+                        snprintf(limit, sizeof limit, " (RLIMIT_NOFILE is %llu)", (unsigned long long) rl.rlim_cur);
+                log_warning_errno(error, "Failed to accept connections: %s%s. Pausing accepting, retrying "
+                                  "every %d to %d ms; new connections wait in the listen backlog.",
+                                  STRERROR(error), limit, ACCEPT_BACKOFF_MIN_MS, ACCEPT_BACKOFF_MAX_MS);
+                w->backoff_since = now;
+                w->backoff_ms = ACCEPT_BACKOFF_MIN_MS;
+        } else
+                w->backoff_ms = MIN(w->backoff_ms * 2, (uint64_t) ACCEPT_BACKOFF_MAX_MS);
+        w->backoff_failures++;
+        w->backoff_until = now + w->backoff_ms;
+        worker_sync_listeners(w);
+        /* after this worker stopped watching it: another one wakes */
+        if (w->kick.fd >= 0)
+                worker_kick(w);
+}
+
+/* accept4() said EAGAIN: it had an fd for us (the kernel takes one first)
+ * and nothing was waiting.  Only that ends an episode: an accept that
+ * works while connections still wait, at the limit, would log a line per
+ * connection. */
+static void accept_caught_up(Worker *w) {
+        if (w->backoff_failures == 0)
+                return;
+        log_info("Accepting connections again: caught up after %u failed attempt%s over %llu ms.",
+                 w->backoff_failures, w->backoff_failures == 1 ? "" : "s",
+                 (unsigned long long) (now_ms() - w->backoff_since));
+        w->backoff_failures = 0;
+}
+
 /* The request about to be answered is the worker's last (--max-requests):
  * before its response leaves, see the top of this file. */
 static void worker_recycle(Worker *w) {
@@ -405,14 +527,7 @@ static void worker_pause_accepting(Worker *w, bool pause) {
         if (w->paused == pause)
                 return;
         w->paused = pause;
-        if (!w->accepting)
-                return;
-        for (size_t i = 0; i < w->n_listeners; i++) {
-                struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = &w->listeners[i] };
-                if (epoll_ctl(w->epoll_fd, pause ? EPOLL_CTL_DEL : EPOLL_CTL_ADD, w->listeners[i].fd, &ev) < 0)
-                        log_warning_errno(errno, "Failed to %s listening: %s, ignoring.",
-                                          pause ? "pause" : "resume", STRERROR(errno));
-        }
+        worker_sync_listeners(w);
 }
 
 static void stats_in_flight(Worker *w) {
@@ -602,21 +717,33 @@ static bool accept_connections(Worker *w, int listen_fd, bool process) {
                 /* --threads: all taken by the connections just accepted */
                 if (w->paused && !w->accepting_queued)
                         return false;
+                /* a listener's event in the batch that began the back-off */
+                if (w->backoff_until > 0 && !w->accepting_queued)
+                        return false;
                 struct sockaddr_storage peer = {0};
                 socklen_t len = sizeof peer;
                 int fd = accept4(listen_fd, (struct sockaddr *) &peer, &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
                 if (fd < 0) {
+                        if (errno == EAGAIN)
+                                accept_caught_up(w);
                         if (errno == EAGAIN || errno == EINTR)
                                 return false;
                         if (errno == ECONNABORTED || errno == EPROTO)
                                 continue;
-                        log_warning_errno(errno, "Failed to accept a connection: %s, ignoring.", STRERROR(errno));
+                        /* The kernel takes an fd before it looks at the
+                         * queue: EMFILE also comes with nothing waiting
+                         * (after the batch's last connection took the last
+                         * fd).  Only a connection left waiting was refused. */
+                        int e = errno;
+                        struct pollfd p = { .fd = listen_fd, .events = POLLIN };
+                        if (poll(&p, 1, 0) > 0)
+                                accept_backoff(w, e);
                         return false;
                 }
                 Conn *c = calloc(1, sizeof *c);
                 if (!c) {
-                        close(fd);
-                        log_warning("Out of memory accepting a connection, ignoring.");
+                        close(fd);      /* the client sees it closed: better than waiting */
+                        accept_backoff(w, ENOMEM);
                         return false;
                 }
                 c->src = (Source) { .kind = SOURCE_CONN, .fd = fd };
@@ -650,8 +777,7 @@ static void worker_stop_accepting(Worker *w, bool process) {
         if (!w->accepting)
                 return;
         w->accepting = false;
-        for (size_t i = 0; i < w->n_listeners && !w->paused; i++)
-                (void) epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, w->listeners[i].fd, NULL);
+        worker_sync_listeners(w);
         w->accepting_queued = true;
         for (size_t i = 0; i < w->n_listeners; i++)
                 while (accept_connections(w, w->listeners[i].fd, process))
@@ -682,6 +808,8 @@ static int next_timeout(const Worker *w) {
         const TimerQueue *qs[] = { &w->q_client, &w->q_keep_alive, &w->q_linger, &w->q_drain };
         uint64_t now = now_ms();
         uint64_t earliest = w->beat_ms > 0 ? now + w->beat_ms : UINT64_MAX;
+        if (w->backoff_until > 0 && w->backoff_until < earliest)
+                earliest = w->backoff_until;
         for (size_t i = 0; i < ELEMENTSOF(qs); i++)
                 if (qs[i]->head && qs[i]->head->deadline < earliest)
                         earliest = qs[i]->head->deadline;
@@ -698,6 +826,12 @@ static void expire_timers(Worker *w) {
         for (size_t i = 0; i < ELEMENTSOF(qs); i++)
                 while (qs[i]->head && qs[i]->head->deadline <= now)
                         conn_expire(w, qs[i]->head);
+        /* the back-off is over (or an fd was freed): the listeners come
+         * back, and epoll reports at once a connection waiting */
+        if (w->backoff_until > 0 && w->backoff_until <= now) {
+                w->backoff_until = 0;
+                worker_sync_listeners(w);
+        }
 }
 
 static int worker_setup_signals(void) {
@@ -769,7 +903,7 @@ static const PoolCallbacks pool_callbacks = {
         .thread_done = pool_thread_done,
 };
 
-int worker_run(const Config *c, const Listeners *ls, int notify_fd, WorkerStats *stats, unsigned beat_ms) {
+int worker_run(const Config *c, const Listeners *ls, int kick_fd, int notify_fd, WorkerStats *stats, unsigned beat_ms) {
         Worker w = {
                 .config = c,
                 .limits = {
@@ -834,8 +968,14 @@ int worker_run(const Config *c, const Listeners *ls, int notify_fd, WorkerStats 
                         return WORKER_EXIT_BOOT_ERROR;
                 }
         }
+        w.kick = (Source) { .kind = SOURCE_KICK, .fd = kick_fd };
+        ev = (struct epoll_event) { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = &w.kick };
+        if (kick_fd >= 0 && epoll_ctl(w.epoll_fd, EPOLL_CTL_ADD, kick_fd, &ev) < 0) {
+                log_error_errno(errno, "Failed to watch the workers' kick fd: %s", STRERROR(errno));
+                return WORKER_EXIT_BOOT_ERROR;
+        }
 
-        w.accepting = true;
+        w.accepting = w.listening = true;
         if (c->max_requests > 0) {
                 /* gunicorn: max_requests + randint(0, jitter), per worker */
                 uint32_t rnd = 0;
@@ -894,6 +1034,8 @@ int worker_run(const Config *c, const Listeners *ls, int notify_fd, WorkerStats 
                         Source *s = events[i].data.ptr;
                         if (s->kind == SOURCE_LISTENER && w.accepting)
                                 (void) accept_connections(&w, s->fd, true);
+                        else if (s->kind == SOURCE_KICK)
+                                worker_kicked(&w);
                         else if (s->kind == SOURCE_WAKE) {
                                 uint64_t v;
                                 ssize_t k = read(wake_fd, &v, sizeof v);

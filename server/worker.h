@@ -53,6 +53,8 @@ typedef struct WorkerStats {
 } WorkerStats;
 
 /* Loads the app (or takes the master's, --preload), tells notify_fd it is ready, serves until told to stop,
- * beating in stats at least every beat_ms (0: no need).  Returns the
+ * beating in stats at least every beat_ms (0: no need).  kick_fd: an
+ * eventfd shared by all workers, with which one that cannot accept a
+ * connection (EMFILE...) wakes another (worker.c); -1: none.  Returns the
  * process exit status. */
-int worker_run(const Config *c, const Listeners *ls, int notify_fd, WorkerStats *stats, unsigned beat_ms);
+int worker_run(const Config *c, const Listeners *ls, int kick_fd, int notify_fd, WorkerStats *stats, unsigned beat_ms);

@@ -142,9 +142,10 @@ int out_flush_blocking(OutQueue *q, int fd, int timeout_ms) {
         }
 }
 
-void out_reset_on_close(int fd) {
+void out_cut(OutQueue *q, int fd) {
         struct linger l = { .l_onoff = 1, .l_linger = 0 };
         (void) setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+        q->cut = true;
 }
 
 void out_trim(OutQueue *q) {
@@ -156,5 +157,5 @@ void out_clear(OutQueue *q) {
         for (size_t i = q->first; i < q->n; i++)
                 seg_release(&q->segs[i]);
         free(q->segs);
-        *q = (OutQueue) {0};
+        *q = (OutQueue) { .cut = q->cut };      /* a cut stays cut until the close */
 }

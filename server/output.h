@@ -34,6 +34,7 @@ typedef struct OutQueue {
         OutSeg *segs;
         size_t first, n, cap;    /* pending: segs[first .. n) */
         size_t bytes;            /* pending bytes */
+        bool cut;                /* out_cut(): the connection ends in a reset */
 } OutQueue;
 
 void out_add_static(OutQueue *q, const char *p, size_t len);
@@ -54,8 +55,9 @@ int out_flush(OutQueue *q, int fd);
  * -errno (-ETIMEDOUT). */
 int out_flush_blocking(OutQueue *q, int fd, int timeout_ms);
 /* Makes the coming close() of the socket fd a reset (SO_LINGER 0): for a
- * response cut short, whose end must not look like a whole one. */
-void out_reset_on_close(int fd);
+ * response cut short, whose end must not look like a whole one.  Marks q
+ * (cut), so that the connection is not closed gracefully (a FIN first). */
+void out_cut(OutQueue *q, int fd);
 /* Drops everything pending, releasing owners. */
 void out_clear(OutQueue *q);
 /* Nothing pending: frees the segment array (an idle connection's). */

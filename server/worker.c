@@ -424,7 +424,7 @@ static void conn_expire(Worker *w, Conn *c) {
          * close-delimited body): a reset, which also frees what the
          * kernel still holds for a client that does not read */
         if (c->timer == TIMER_SEND)
-                out_reset_on_close(c->src.fd);
+                out_cut(&c->out, c->src.fd);
         conn_free(w, c);
 }
 
@@ -563,7 +563,7 @@ static bool conn_run(Worker *w, Conn *c) {
                         int r = out_flush(&c->out, c->src.fd);
                         if (r < 0) {
                                 /* cut short (a file that shrank): as conn_expire() */
-                                out_reset_on_close(c->src.fd);
+                                out_cut(&c->out, c->src.fd);
                                 goto close;
                         }
                         if (r == 0) {
@@ -577,8 +577,9 @@ static bool conn_run(Worker *w, Conn *c) {
                         /* After an answer, too, the client may have sent
                          * more (requests pipelined after a "Connection:
                          * close" or an upgrade): close gracefully, as after a
-                         * refusal, never on unread input. */
-                        if ((c->linger || c->served) && conn_linger(w, c) == 0)
+                         * refusal, never on unread input; but a response cut
+                         * short ends in a reset (out_cut()), never a FIN. */
+                        if (!c->out.cut && (c->linger || c->served) && conn_linger(w, c) == 0)
                                 return true;
                         goto close;
                 }
@@ -887,7 +888,7 @@ static void pool_thread_run(PoolJob *job, void *thread) {
         pool_job_idle();
         if (out_flush_blocking(&c->out, c->src.fd, send_timeout_ms) < 0) {
                 out_clear(&c->out);     /* the client is gone, or did not read: as conn_expire() */
-                out_reset_on_close(c->src.fd);
+                out_cut(&c->out, c->src.fd);
                 keep = false;
         }
         c->keep = keep;

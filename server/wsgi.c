@@ -910,7 +910,7 @@ static bool respond_error(Response *resp) {
         OutQueue *out = resp->wc->out;
         out_clear(out);
         if (resp->pushed) {
-                out_reset_on_close(resp->wc->fd);
+                out_cut(out, resp->wc->fd);
                 return false;
         }
         resp->head_sent = false;          /* for the access log and post_request: ours went out */

@@ -29,6 +29,13 @@
  * per read from the socket. */
 #define SPOOL_WRITE_BUFFER (64 * 1024)
 
+/* Where line_scan() is in a request line. */
+enum {
+        LINE_BEFORE,                     /* 0, as http_parser_init() leaves it */
+        LINE_IN,
+        LINE_DONE,
+};
+
 bool http_is_tchar(unsigned char c) {
         static const char extra[] = "!#$%&'*+-.^_`|~";
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -317,6 +324,7 @@ static int on_message_complete(llhttp_t *p) {
                         return fail(hp, 500);
         }
         hp->in_request = false;
+        hp->line_state = LINE_BEFORE;
         hp->req.n_headers = hp->n_head_fields;          /* drop trailer fields */
         hp->req.keep_alive = llhttp_should_keep_alive(p);
         /* An Upgrade or CONNECT request: WSGI cannot switch protocols, so it
@@ -558,6 +566,32 @@ static ssize_t chunk_scan(ChunkScan *cs, uint64_t limit, const char *data, size_
         return (ssize_t) i;
 }
 
+/* ---- the request line's end, checked ahead of llhttp ----
+ *
+ * llhttp 8.1 ends the request line at a bare LF as well as at CRLF (in
+ * strict mode too; its header lines need the CR).  RFC 9112 §2.2 lets a
+ * server do so, but a front end that does not would see another request
+ * line, so we refuse it (400), as we refuse the other bare line ends.  The
+ * scan runs over the bytes of a request line only, ahead of llhttp: from
+ * the first byte after any empty lines to its LF, and again for the next
+ * request once this one is complete. */
+static int line_scan(HttpParser *hp, const char *data, size_t len) {
+        for (size_t i = 0; i < len && hp->line_state != LINE_DONE; i++) {
+                char c = data[i];
+                if (hp->line_state == LINE_BEFORE) {
+                        if (c == '\r' || c == '\n')
+                                continue;        /* empty lines before it: llhttp's business */
+                        hp->line_state = LINE_IN;
+                } else if (c == '\n') {
+                        if (hp->line_prev != '\r')
+                                return -400;
+                        hp->line_state = LINE_DONE;
+                }
+                hp->line_prev = c;
+        }
+        return 0;
+}
+
 /* One llhttp_execute(), with what the obs-fold check needs to know. */
 static llhttp_errno_t execute(HttpParser *hp, const char *data, size_t len) {
         hp->feed_gen++;
@@ -595,6 +629,8 @@ int http_parser_feed(HttpParser *hp, const char *data, size_t len, size_t *ret_c
                         return HTTP_DONE;
                 }
 
+                if (line_scan(hp, data + off, len - off) < 0)
+                        return -400;
                 llhttp_errno_t e = execute(hp, data + off, len - off);
                 switch (e) {
                 case HPE_OK:

@@ -85,6 +85,8 @@ typedef struct HttpParser {
         bool has_te;
         bool in_request;                 /* a request has begun and is not handled yet */
         bool body_pause;                 /* llhttp paused at the end of a chunked request's head */
+        uint8_t line_state;              /* line_scan() in http.c: where the request line is */
+        char line_prev;                  /* its last byte so far */
         bool scanning;                   /* a chunked body is being read */
         ChunkScan scan;
         size_t n_head_fields;            /* headers[] past this are trailer fields */

@@ -569,9 +569,11 @@ static ssize_t chunk_scan(ChunkScan *cs, uint64_t limit, const char *data, size_
 /* ---- the request line's end, checked ahead of llhttp ----
  *
  * llhttp 8.1 ends the request line at a bare LF as well as at CRLF (in
- * strict mode too; its header lines need the CR).  RFC 9112 §2.2 lets a
- * server do so, but a front end that does not would see another request
- * line, so we refuse it (400), as we refuse the other bare line ends.  The
+ * strict mode too; its header lines need the CR), and takes several
+ * spaces after the method.  RFC 9112 §2.2 and §3 let a server do so, but
+ * a front end that does not would read another request line, so we refuse
+ * both (400), as we refuse the other bare line ends.  (The spaces were
+ * not counted against --limit-request-line either.)  The
  * scan runs over the bytes of a request line only, ahead of llhttp: from
  * the first byte after any empty lines to its LF, and again for the next
  * request once this one is complete. */
@@ -586,7 +588,8 @@ static int line_scan(HttpParser *hp, const char *data, size_t len) {
                         if (hp->line_prev != '\r')
                                 return -400;
                         hp->line_state = LINE_DONE;
-                }
+                } else if (c == ' ' && hp->line_prev == ' ')
+                        return -400;     /* one SP between the parts (llhttp takes more after the method) */
                 hp->line_prev = c;
         }
         return 0;

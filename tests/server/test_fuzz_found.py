@@ -24,3 +24,11 @@ def test_bare_lf_after_request_line_400(server):
         r = read_response(f)
         assert r.status == 400 and r.header("Connection") == "close"
         assert f.read() == b""
+
+
+def test_spaces_after_method_400(server):
+    # llhttp 8.1 takes "GET  /": one SP only (RFC 9112 §3), as a front end
+    # that splits on single spaces would read it; the spaces were not
+    # counted against --limit-request-line either
+    assert_rejected(server, b"GET  / HTTP/1.1\r\nHost: x\r\n\r\n", 400)
+    assert_rejected(server, b"GET" + b" " * 5000 + b"/ HTTP/1.1\r\nHost: x\r\n\r\n", 400)

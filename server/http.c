@@ -569,11 +569,13 @@ static ssize_t chunk_scan(ChunkScan *cs, uint64_t limit, const char *data, size_
 /* ---- the request line's end, checked ahead of llhttp ----
  *
  * llhttp 8.1 ends the request line at a bare LF as well as at CRLF (in
- * strict mode too; its header lines need the CR), and takes several
- * spaces after the method.  RFC 9112 §2.2 and §3 let a server do so, but
- * a front end that does not would read another request line, so we refuse
- * both (400), as we refuse the other bare line ends.  (The spaces were
- * not counted against --limit-request-line either.)  The
+ * strict mode too; its header lines need the CR), takes several spaces
+ * after the method and a TAB in the target.  RFC 9112 §2.2 and §3 let a
+ * server do the first two, but a front end that does not (or that splits
+ * on any whitespace) would read another request line, so we refuse all
+ * three (400), and every other control byte, as we refuse the other bare
+ * line ends.  (The spaces were not counted against --limit-request-line
+ * either.)  The
  * scan runs over the bytes of a request line only, ahead of llhttp: from
  * the first byte after any empty lines to its LF, and again for the next
  * request once this one is complete. */
@@ -588,8 +590,12 @@ static int line_scan(HttpParser *hp, const char *data, size_t len) {
                         if (hp->line_prev != '\r')
                                 return -400;
                         hp->line_state = LINE_DONE;
-                } else if (c == ' ' && hp->line_prev == ' ')
+                } else if (hp->line_prev == '\r')
+                        return -400;     /* a bare CR */
+                else if (c == ' ' && hp->line_prev == ' ')
                         return -400;     /* one SP between the parts (llhttp takes more after the method) */
+                else if ((c < 0x20 && c != '\r') || c == 0x7f)
+                        return -400;     /* a control byte: llhttp takes a TAB in the target */
                 hp->line_prev = c;
         }
         return 0;

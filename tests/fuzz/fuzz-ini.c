@@ -8,7 +8,8 @@
  * reported), Python's RawConfigParser(inline_comment_prefixes=(';', '#'),
  * strict=False) must read it too, with the same sections in the same order
  * and the same keys and values in each (its items(): [DEFAULT] keys
- * inherited, the last value of a repeated key winning). */
+ * inherited, the last value of a repeated key winning), keys compared
+ * after Python's lower(): ours lower-cases ASCII only, by design. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +29,19 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
         return 0;
 }
 
+/* A key as Python's str.lower() has it: we lower-case ASCII only, on
+ * purpose (generator/README.md: no supervisor key has another letter). */
+static PyObject *py_lower(const char *name) {
+        PyObject *u = PyUnicode_DecodeUTF8(name, (Py_ssize_t) strlen(name), "surrogateescape");
+        PyObject *l = u ? PyObject_CallMethod(u, "lower", NULL) : NULL;
+        PyObject *b = l ? PyUnicode_AsEncodedString(l, "utf-8", "surrogateescape") : NULL;
+        Py_XDECREF(u);
+        Py_XDECREF(l);
+        if (!b)
+                abort();
+        return b;
+}
+
 /* configparser's items(): defaults, then the section's own keys. */
 static PyObject *items(const IniConfig *c, const IniSection *s) {
         PyObject *d = PyDict_New();
@@ -35,7 +49,7 @@ static PyObject *items(const IniConfig *c, const IniSection *s) {
         for (size_t p = 0; p < (s ? 2 : 1); p++)
                 for (size_t i = 0; i < parts[p]->n_keys; i++) {
                         const IniKey *k = &parts[p]->keys[i];
-                        PyObject *name = PyBytes_FromString(k->name), *value = PyBytes_FromString(k->value);
+                        PyObject *name = py_lower(k->name), *value = PyBytes_FromString(k->value);
                         PyDict_SetItem(d, name, value);
                         Py_DECREF(name);
                         Py_DECREF(value);

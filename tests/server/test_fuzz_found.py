@@ -32,3 +32,11 @@ def test_spaces_after_method_400(server):
     # counted against --limit-request-line either
     assert_rejected(server, b"GET  / HTTP/1.1\r\nHost: x\r\n\r\n", 400)
     assert_rejected(server, b"GET" + b" " * 5000 + b"/ HTTP/1.1\r\nHost: x\r\n\r\n", 400)
+
+
+def test_control_bytes_in_request_line_400(server):
+    # llhttp 8.1 takes a TAB in the target: a front end splitting on any
+    # whitespace would read another target and version
+    assert_rejected(server, b"GET /a\tb HTTP/1.1\r\nHost: x\r\n\r\n", 400)
+    assert_rejected(server, b"GET /a\x7fb HTTP/1.1\r\nHost: x\r\n\r\n", 400)
+    assert_rejected(server, b"GET / HTTP/1.1\rHost: x\r\n\r\n", 400)

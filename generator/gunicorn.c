@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "gunicorn.h"
+#include "unit.h"
 #include "strbuf.h"
 
 /* gunicorn.util.parse_address()'s default_port */
@@ -400,6 +401,13 @@ int gunicorn_bind_to_listen(const char *bind, const char *base_dir, char **ret_l
                         *ret_listen = xasprintf("%s%s%s", base_dir, base_dir[n - 1] == '/' ? "" : "/", path);
                 } else
                         *ret_listen = xstrdup(path);
+                if (!unit_value_writable(*ret_listen)) {
+                        *ret_error = xasprintf("'%s': the path holds a line break or control character or ends in a "
+                                               "backslash, which a unit file cannot hold", bind);
+                        free(*ret_listen);
+                        *ret_listen = NULL;
+                        return 0;
+                }
                 *ret_unix = true;
                 return 1;
         }

@@ -13,6 +13,7 @@
 #include "gunplan.h"
 #include "program.h"
 #include "strbuf.h"
+#include "unit.h"
 
 void process_free(Process *p) {
         if (!p)
@@ -35,13 +36,10 @@ void process_free(Process *p) {
 }
 DEFINE_FREE_FUNC(Process, process_free)
 
-/* A line break or other control character: what an unquoted unit-file
- * setting cannot hold. */
+/* A line break or other control character, or a backslash at the end:
+ * what an unquoted unit-file setting cannot hold (unit.h). */
 static bool has_control(const char *s) {
-        for (; *s; s++)
-                if ((unsigned char) *s < 0x20 || *s == 0x7f)
-                        return true;
-        return false;
+        return !unit_value_writable(s);
 }
 
 /* Environment names systemd's Environment= accepts. */
@@ -77,7 +75,8 @@ static int read_logfile(const KeyCtx *x, const char *which, Expansions *e, bool 
                         return key_fail(x, k, key, error);
                 if (t == LOG_TARGET_PATH && has_control(path))
                         return key_fail(x, k, key, xasprintf("path '%s' holds a line break or control character "
-                                                             "(from a continuation line?), which a unit file cannot hold", path));
+                                                             "(from a continuation line?) or ends in a backslash, "
+                                                             "which a unit file cannot hold", path));
                 if (t == LOG_TARGET_PATH && path[0] != '/' && warn)
                         log_warning_at(k->file, k->line,
                                        "%s: relative path '%s' is relative to supervisord's working directory, which "
@@ -211,7 +210,7 @@ int program_build(Model *m, const IniConfig *c, const IniSection *s, const char 
                 if (r < 0)
                         goto out;
                 if (sock && has_control(sock)) {
-                        key_fail(&x, k, "socket", xasprintf("'%s' holds a line break or control character", sock));
+                        key_fail(&x, k, "socket", xasprintf("'%s' holds a line break or control character or ends in a backslash", sock));
                         goto out;
                 }
                 if (!sock || !*sock) {
@@ -409,7 +408,8 @@ int program_build(Model *m, const IniConfig *c, const IniSection *s, const char 
                 if (r >= 0 && p->directory && has_control(p->directory))
                         r = key_fail(&x, k, "directory",
                                      xasprintf("'%s' holds a line break or control character (from a continuation "
-                                               "line?), which a unit file cannot hold", p->directory));
+                                               "line?) or ends in a backslash, which a unit file cannot hold",
+                                               p->directory));
                 if (r >= 0 && p->directory && p->directory[0] != '/')
                         r = key_fail(&x, k, "directory",
                                      xasprintf(p->directory[0] == '~' ? "'%s' is not an absolute path (supervisor does not expand '~' here)"

@@ -86,6 +86,14 @@ void unit_append_specifier_safe(StrBuf *b, const char *s) {
         }
 }
 
+bool unit_value_writable(const char *s) {
+        size_t n = strlen(s);
+        for (size_t i = 0; i < n; i++)
+                if ((unsigned char) s[i] < 0x20 || s[i] == 0x7f)
+                        return false;
+        return n == 0 || s[n - 1] != '\\';
+}
+
 char *unit_escape_instance(const char *s) {
         _cleanup_sb_ StrBuf b = {0};
         for (const unsigned char *p = (const unsigned char *) s; *p; p++) {

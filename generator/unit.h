@@ -27,6 +27,11 @@ void unit_append_exec_word(StrBuf *b, const char *word);
 void unit_append_quoted(StrBuf *b, const char *s);
 /* '%' doubled, for unquoted settings that take specifiers (paths). */
 void unit_append_specifier_safe(StrBuf *b, const char *s);
+/* Whether s can be a setting's value as it is (unit_append_specifier_safe()):
+ * no control character (a line break would end the setting and start
+ * another) and no backslash at the end (systemd would continue the line,
+ * and the next setting would become part of this one). */
+bool unit_value_writable(const char *s);
 /* A string as a unit-name instance: bytes outside [A-Za-z0-9:_.-] as \xNN. */
 char *unit_escape_instance(const char *s);
 

@@ -363,7 +363,7 @@ typedef struct Delivery {
         int status;                  /* the refusal's; 0: none */
 } Delivery;
 
-static int is_documented_status(int status) {
+static bool is_documented_status(int status) {
         return status == 400 || status == 413 || status == 414 || status == 431 || status == 501 ||
                status == 505;
 }

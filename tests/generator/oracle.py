@@ -131,6 +131,9 @@ DEVIATIONS = {
     # A newline (from a continuation line) in directory= or a log file path:
     # a unit file cannot hold it (path settings know no escapes).
     "newline-in-path": "newline in directory= or a log file path",
+    # A backslash at the end of directory= or a log file path: systemd would
+    # continue the line, reading the next setting as part of this one.
+    "backslash-end-path": "backslash at the end of directory= or a log file path",
     # Integers beyond int64 (Python's int() has no bound).
     "integer-range": "integer beyond int64",
     # Digits that are not ASCII ('١٠', '０'): Python's int() reads any Unicode
@@ -794,6 +797,8 @@ class Configuration:
         for key, path in paths:
             if isinstance(path, str) and "\n" in path:
                 raise Reject("newline-in-path", "%s=%r" % (key, path), self.key_lines(s, key))
+            if isinstance(path, str) and path.endswith("\\"):
+                raise Reject("backslash-end-path", "%s=%r" % (key, path), self.key_lines(s, key))
         umask = pc.umask if pc.umask is not None else self.sd_umask
         if not pc.name or "/" in pc.name:
             raise Reject("process-name", "process name %r" % pc.name,

@@ -194,7 +194,7 @@ static void format_int(StrBuf *out, const Spec *sp, long long v) {
 }
 
 static void format_float(StrBuf *out, const Spec *sp, double d) {
-        char f[32], buf[512];
+        char f[32];
         int n = snprintf(f, sizeof f, "%%%s%s%s%s%s%ld.%ld%c", sp->left ? "-" : "", sp->zero ? "0" : "",
                          sp->space ? " " : "", sp->plus ? "+" : "", sp->alt ? "#" : "",
                          sp->width > 0 ? sp->width : 0, sp->prec >= 0 ? sp->prec : 6, sp->conv);
@@ -202,7 +202,8 @@ static void format_float(StrBuf *out, const Spec *sp, double d) {
                 return;
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
-        snprintf(buf, sizeof buf, f, d);
+        /* no fixed buffer: a width or precision can be up to 100000 */
+        _cleanup_free_ char *buf = xasprintf(f, d);
 #pragma GCC diagnostic pop
         sb_add(out, buf);
 }
@@ -328,7 +329,9 @@ int expand_format(const char *fmt, const Expansions *e, char **ret, char **ret_e
                                 sp.prec = sp.prec * 10 + (*p++ - '0');
                         }
                 }
-                while (*p == 'h' || *p == 'l' || *p == 'L')
+                /* one length modifier, ignored (Python reads one only:
+                 * "%(x)lld" is an unsupported format character 'l') */
+                if (*p == 'h' || *p == 'l' || *p == 'L')
                         p++;
                 if (!*p)
                         return fail(ret_error, fmt, "incomplete format");

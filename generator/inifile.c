@@ -30,11 +30,6 @@
 /* A config file larger than this is not a config file. */
 #define INI_FILE_MAX (64u * 1024u * 1024u)
 
-typedef enum EmitKind {
-        EMIT_KEY,
-        EMIT_CONTINUATION,
-} EmitKind;
-
 typedef struct Reader {
         IniConfig *config;
         const char *file;
@@ -46,7 +41,6 @@ typedef struct Reader {
         /* The line handed to inih, served fgets-style (possibly in parts). */
         StrBuf out;
         size_t out_pos;
-        EmitKind kind;
 
         /* configparser's state */
         IniSection *cur;
@@ -149,6 +143,8 @@ static void reader_fail_line(Reader *r, const char *fmt, const char *detail) {
         mark_broken(r);
 }
 
+static size_t utf8_len(const unsigned char *p, size_t left);
+
 /* Python's str.isspace() on UTF-8 text: the byte length of a whitespace
  * character at p (ASCII or not), 0 if there is none.  configparser strips
  * and indents with this, so we must too. */
@@ -164,12 +160,14 @@ static size_t space_at(const char *s, size_t left, uint32_t *ret_cp) {
                         *ret_cp = p[0];
                 return py_isspace((char) p[0]) ? 1 : 0;
         }
+        /* only a whole, valid sequence: "\xe3\x80\xc0" is not U+3000 but
+         * invalid UTF-8, which find_problem() must get to see */
+        size_t n = utf8_len(p, left);
         uint32_t cp;
-        size_t n;
-        if (p[0] >= 0xc2 && p[0] <= 0xdf && left >= 2)
-                cp = ((uint32_t) (p[0] & 0x1f) << 6) | (p[1] & 0x3f), n = 2;
-        else if (p[0] >= 0xe0 && p[0] <= 0xef && left >= 3)
-                cp = ((uint32_t) (p[0] & 0x0f) << 12) | ((uint32_t) (p[1] & 0x3f) << 6) | (p[2] & 0x3f), n = 3;
+        if (n == 2)
+                cp = ((uint32_t) (p[0] & 0x1f) << 6) | (p[1] & 0x3f);
+        else if (n == 3)
+                cp = ((uint32_t) (p[0] & 0x0f) << 12) | ((uint32_t) (p[1] & 0x3f) << 6) | (p[2] & 0x3f);
         else
                 return 0;
         for (size_t i = 0; i < ELEMENTSOF(spaces); i++)
@@ -413,10 +411,7 @@ static void reader_continue_key(Reader *r, const char *value) {
 
 static int inih_handler(void *user, const char *section, const char *name, const char *value) {
         Reader *r = user;
-        if (r->kind == EMIT_CONTINUATION)
-                reader_continue_key(r, value);
-        else
-                reader_set_key(r, name, value);
+        reader_set_key(r, name, value);
         return 1;
 }
 
@@ -495,11 +490,13 @@ static bool reader_classify(Reader *r, const char *line, size_t len) {
                         reader_bad_line(r, r->cur_key->name, what, text);
                         return false;
                 }
-                r->out.len = 0;
-                sb_addc(&r->out, ' ');
-                sb_addn(&r->out, v, vlen);
-                r->kind = EMIT_CONTINUATION;
-                return true;
+                /* Not through inih: it extends only a key it parsed
+                 * itself, and drops the line after one set here (below:
+                 * a key whose value has a Unicode edge, or a line starting
+                 * with '['). */
+                _cleanup_free_ char *text = xstrndup(v, vlen);
+                reader_continue_key(r, text);
+                return false;
         }
         r->indent_level = indent;
         r->cur_key = NULL;
@@ -561,7 +558,6 @@ static bool reader_classify(Reader *r, const char *line, size_t len) {
                 /* the common case: inih splits the line */
                 r->out.len = 0;
                 sb_addn(&r->out, v, vlen);
-                r->kind = EMIT_KEY;
                 return true;
         }
         _cleanup_free_ char *key = xstrndup(line + ks, ke - ks);

@@ -200,6 +200,8 @@ void model_build(const IniConfig *c, Model *m) {
                 int r = dt_process_name(x.name, &gname, &error);
                 if (r < 0)
                         key_fail(&x, NULL, "section name", error);
+                else if (!*gname)       /* [group:] would write the template app@.target */
+                        r = key_fail(&x, NULL, "section name", xstrdup("empty group name"));
                 else if (s->broken)
                         r = log_error_at(s->file, s->line, "[%s] has lines that could not be read (see above).", s->name);
                 if (r >= 0) {

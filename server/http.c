@@ -148,12 +148,15 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len) {
 static int on_header_field_complete(llhttp_t *p) {
         HttpParser *hp = hp_of(p);
         HttpRequest *r = &hp->req;
+        /* ": value", an empty name (RFC 9110 §5.1: a token, one tchar at
+         * least), which would reach the app as "HTTP_": llhttp 8.1 takes
+         * it, with an empty on_header_field span (or none at all, and then
+         * headers[] has no entry of its own) */
+        if (!hp->in_field || r->headers[r->n_headers - 1].name_len == 0)
+                return fail(hp, 400);
         HttpHeader *h = &r->headers[r->n_headers - 1];
         /* llhttp 8.1 hands over "Host " for "Host : x"; RFC 9112 §5.1 says
-         * reject it.  It also takes an empty name (": x"), which would
-         * reach the app as "HTTP_". */
-        if (h->name_len == 0)
-                return fail(hp, 400);
+         * reject it. */
         for (size_t i = 0; i < h->name_len; i++)
                 if (!http_is_tchar((unsigned char) r->arena.s[h->name + i]))
                         return fail(hp, 400);

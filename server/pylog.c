@@ -140,6 +140,10 @@ int pylog_setup(void) {
                 return 0;
         _cleanup_pyobj_ PyObject *g = PyDict_New();
         _cleanup_pyobj_ PyObject *name = PyUnicode_FromString("unitcorn.journal");
+        /* declared before the first goto: a jump past it would run its
+         * cleanup on an uninitialised pointer (clang refuses to compile
+         * that, gcc does not say) */
+        _cleanup_pyobj_ PyObject *r = NULL;
         if (!g || !name || PyDict_SetItemString(g, "__builtins__", PyEval_GetBuiltins()) < 0 ||
             PyDict_SetItemString(g, "__name__", name) < 0)
                 goto fail;
@@ -148,7 +152,7 @@ int pylog_setup(void) {
                 if (!f || PyDict_SetItemString(g, m->ml_name, f) < 0)
                         goto fail;
         }
-        _cleanup_pyobj_ PyObject *r = PyRun_String(PYLOG_CODE, Py_file_input, g, g);
+        r = PyRun_String(PYLOG_CODE, Py_file_input, g, g);
         if (!r)
                 goto fail;
         errors_stream = Py_XNewRef(PyDict_GetItemString(g, "errors"));    /* borrowed, then owned */

@@ -118,6 +118,8 @@ DEVIATIONS = {
     # [program:] or [program: ]: supervisor names the program (and its
     # group) "" (process_or_group_name() strips).
     "program-name": "empty program name",
+    # [group:] or [group: ]: its target would be app@.target, the template.
+    "group-name": "empty group name",
     # A process name that is empty or has '/' after expansion (supervisor
     # checks the name before expanding it): it cannot name a unit.
     "process-name": "process name empty or containing '/' after expansion",
@@ -675,6 +677,8 @@ class Configuration:
             rejects.append(Reject(d, "%s at %s:%d%s" % (DEVIATIONS[d], f, n, where), {(f, n) for f, n, _, _ in bad}))
         if not o.program.strip():
             rejects.append(Reject("program-name", "empty program name", self.section_lines(s)))
+        if o.group is not None and not o.group.strip():
+            rejects.append(Reject("group-name", "empty group name", self.section_lines(o.group_section)))
         if self.sd_reject:
             rejects.append(self.sd_reject)
         for sect in (s, o.group_section, "DEFAULT"):

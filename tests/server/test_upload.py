@@ -14,7 +14,7 @@ import threading
 
 import pytest
 
-from conftest import read_response
+from conftest import read_response, under_wrapper
 
 THRESHOLD = 64 * 1024
 PIECE = 64 * 1024          # input.c's INPUT_READ_PIECE
@@ -309,6 +309,7 @@ if os.environ.get("UNITCORN_TEST_UPLOAD_MIB"):
 RSS_BOUND = 16 * MiB
 
 
+@under_wrapper      # RSS under valgrind is valgrind's; 1 GiB through memcheck takes most of an hour
 @pytest.mark.parametrize("framing", ["length", "chunked"])
 def test_large_upload_memory_flat(start_server, tmp_path, framing):
     """A large upload (sendfile from a sparse file, in a thread): the app

@@ -32,7 +32,6 @@ import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 APPS = os.path.join(HERE, "apps")
-START_TIMEOUT = 60       # generous: the sanitizer build starts slowly
 
 # bash (dash cannot redirect fds above 9) starts, exports its own pid as LISTEN_PID, moves the socket to fd 3
 # and execs unitcorn, which keeps that pid.
@@ -47,19 +46,25 @@ def unitcorn_binary():
 
 
 WRAPPER = shlex.split(os.environ.get("UNITCORN_TEST_WRAPPER", ""))
+# generous: the sanitizer build starts slowly, and under valgrind a worker
+# imports its app in tens of seconds (minutes on a loaded machine)
+START_TIMEOUT = 300 if WRAPPER else 60
 under_wrapper = pytest.mark.skipif(bool(WRAPPER),
                                    reason="needs the server run directly, not under $UNITCORN_TEST_WRAPPER")
 
 
 def wrapped(cmd, environ):
     """cmd with $UNITCORN_TEST_WRAPPER in front of the unitcorn binary in
-    it (if set), and the test's name in environ as UNITCORN_TEST_ID."""
+    it (if set), and the test's name in environ as UNITCORN_TEST_ID.
+    Under the wrapper the server also gets --timeout 600 first (a test's
+    own comes later and wins): a worker importing its app under valgrind
+    can take longer than the default 30 s, and would be killed as stuck."""
     if not WRAPPER:
         return cmd
     test = os.environ.get("PYTEST_CURRENT_TEST", "unknown").rsplit(" ", 1)[0]
     environ["UNITCORN_TEST_ID"] = re.sub(r"[^A-Za-z0-9_.-]+", "_", test.split("/")[-1])
     i = cmd.index(unitcorn_binary())
-    return [*cmd[:i], *WRAPPER, *cmd[i:]]
+    return [*cmd[:i], *WRAPPER, cmd[i], "--timeout", "600", *cmd[i + 1:]]
 
 
 class Notify:

@@ -49,6 +49,8 @@ WRAPPER = shlex.split(os.environ.get("UNITCORN_TEST_WRAPPER", ""))
 # generous: the sanitizer build starts slowly, and under valgrind a worker
 # imports its app in tens of seconds (minutes on a loaded machine)
 START_TIMEOUT = 300 if WRAPPER else 60
+# a client's wait for an answer (through a worker's respawn, say)
+CLIENT_TIMEOUT = 300 if WRAPPER else 30
 under_wrapper = pytest.mark.skipif(bool(WRAPPER),
                                    reason="needs the server run directly, not under $UNITCORN_TEST_WRAPPER")
 
@@ -157,7 +159,7 @@ class Server:
             raise AssertionError(f"server not ready (exit status {self.proc.returncode}):\n{self.output()}")
         return self
 
-    def connect(self, timeout=30):
+    def connect(self, timeout=CLIENT_TIMEOUT):
         s = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
         return s
 

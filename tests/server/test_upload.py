@@ -197,6 +197,7 @@ def test_input_kept_past_its_request(upload_server):
 
 # ---- the spool file ----
 
+@under_wrapper      # valgrind keeps deleted files of its own (valgrind_proc_*) open in $TMPDIR
 def test_spool_in_tmpdir(start_server, tmp_path):
     srv = start_server("upload:app", env={"TMPDIR": str(tmp_path)})
     small = post(srv, "/spool", b"s" * THRESHOLD)
@@ -211,6 +212,7 @@ def test_spool_in_tmpdir(start_server, tmp_path):
     assert "memfd" not in srv.output()
 
 
+@under_wrapper      # valgrind keeps deleted files of its own (valgrind_proc_*) open in $TMPDIR
 def test_spool_default_dir_is_var_tmp(start_server):
     env = {"TMPDIR": ""}
     srv = start_server("upload:app", env=env)
@@ -223,6 +225,7 @@ def test_spool_default_dir_is_var_tmp(start_server):
         assert all(l.startswith("/var/tmp/#") for l in big["links"]), big
 
 
+@under_wrapper      # valgrind keeps deleted files of its own (valgrind_proc_*) open in $TMPDIR
 def test_spool_falls_back_to_memfd(start_server, tmp_path):
     missing = tmp_path / "missing"
     srv = start_server("upload:app", env={"TMPDIR": str(missing)})

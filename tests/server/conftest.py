@@ -10,9 +10,16 @@ NOTIFY_SOCKET this fixture listens on.
 $UNITCORN_TEST_THREADS=N puts --threads N in front of every server's
 arguments (a test's own --threads comes later and wins; a test about a
 config file's threads passes env={"UNITCORN_TEST_THREADS": ""}): meson
-runs the whole suite a second time that way (test "server-threads")."""
+runs the whole suite a second time that way (test "server-threads").
+
+$UNITCORN_TEST_WRAPPER, a command prefix (shell words), runs every server
+under it: tests/valgrind/run sets it to valgrind.  The server's environment
+then has UNITCORN_TEST_ID, the test's name made file-name safe, for the
+wrapper's log file names (valgrind's --log-file=...%q{UNITCORN_TEST_ID}...)."""
 import fcntl
 import os
+import re
+import shlex
 import signal
 import socket
 import struct
@@ -25,7 +32,6 @@ import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 APPS = os.path.join(HERE, "apps")
-START_TIMEOUT = 60       # generous: the sanitizer build starts slowly
 
 # bash (dash cannot redirect fds above 9) starts, exports its own pid as LISTEN_PID, moves the socket to fd 3
 # and execs unitcorn, which keeps that pid.
@@ -37,6 +43,30 @@ def unitcorn_binary():
     if not path:
         pytest.fail("$UNITCORN is not set: run these tests through meson test")
     return path
+
+
+WRAPPER = shlex.split(os.environ.get("UNITCORN_TEST_WRAPPER", ""))
+# generous: the sanitizer build starts slowly, and under valgrind a worker
+# imports its app in tens of seconds (minutes on a loaded machine)
+START_TIMEOUT = 300 if WRAPPER else 60
+# a client's wait for an answer (through a worker's respawn, say)
+CLIENT_TIMEOUT = 300 if WRAPPER else 30
+under_wrapper = pytest.mark.skipif(bool(WRAPPER),
+                                   reason="needs the server run directly, not under $UNITCORN_TEST_WRAPPER")
+
+
+def wrapped(cmd, environ):
+    """cmd with $UNITCORN_TEST_WRAPPER in front of the unitcorn binary in
+    it (if set), and the test's name in environ as UNITCORN_TEST_ID.
+    Under the wrapper the server also gets --timeout 600 first (a test's
+    own comes later and wins): a worker importing its app under valgrind
+    can take longer than the default 30 s, and would be killed as stuck."""
+    if not WRAPPER:
+        return cmd
+    test = os.environ.get("PYTEST_CURRENT_TEST", "unknown").rsplit(" ", 1)[0]
+    environ["UNITCORN_TEST_ID"] = re.sub(r"[^A-Za-z0-9_.-]+", "_", test.split("/")[-1])
+    i = cmd.index(unitcorn_binary())
+    return [*cmd[:i], *WRAPPER, cmd[i], "--timeout", "600", *cmd[i + 1:]]
 
 
 class Notify:
@@ -114,6 +144,7 @@ class Server:
             cmd = ["/bin/bash", "-c", script, *cmd]
             environ["LISTEN_FDS"] = "1"
             pass_fds = (fd,)
+        cmd = wrapped(cmd, environ)
         self.proc = subprocess.Popen(cmd, env=environ, pass_fds=pass_fds,
                                      stdout=self.log, stderr=subprocess.STDOUT)
         if self.listener:
@@ -128,7 +159,7 @@ class Server:
             raise AssertionError(f"server not ready (exit status {self.proc.returncode}):\n{self.output()}")
         return self
 
-    def connect(self, timeout=30):
+    def connect(self, timeout=CLIENT_TIMEOUT):
         s = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
         return s
 
@@ -164,7 +195,7 @@ class Launched(Server):
             environ.pop(k, None)
         environ.update(NOTIFY_SOCKET=self.notify.name, PYTHONDONTWRITEBYTECODE="1")
         environ.update(env or {})
-        self.proc = subprocess.Popen(cmd, env=environ, pass_fds=pass_fds,
+        self.proc = subprocess.Popen(wrapped(cmd, environ), env=environ, pass_fds=pass_fds,
                                      stdout=subprocess.PIPE if pipe else self.log,
                                      stderr=subprocess.STDOUT)
 

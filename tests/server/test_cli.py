@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import APPS, get, read_response, request, unitcorn_binary
+from conftest import APPS, get, read_response, request, under_wrapper, unitcorn_binary
 
 
 def run(*args):
@@ -182,6 +182,7 @@ def worker_pids(pid):
         return [int(p) for p in f.read().split()]
 
 
+@under_wrapper      # /proc/PID/cmdline: valgrind's process has its own
 @pytest.mark.parametrize("args,name", [((), "hello:app"), (("-n", "shop"), "shop"), (("--name", "x y"), "x y")])
 def test_process_titles(start_server, args, name):
     s = start_server("hello:app", args=args)

@@ -6,7 +6,7 @@ import socket
 import subprocess
 
 from conftest import (APPS, HERE, START_TIMEOUT, Notify, check_sanitizers, get, read_response, request,
-                      unitcorn_binary)
+                      under_wrapper, unitcorn_binary)
 
 KEEP_ALIVE_GET = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"
 
@@ -43,6 +43,7 @@ def wait_status(server, prefix, timeout=START_TIMEOUT):
             raise AssertionError(f"no STATUS={prefix}… within {timeout}s; got {server.notify.messages}")
 
 
+@under_wrapper      # /proc/PID/cmdline: valgrind's process has its own
 def test_real_deployment_config(start_server, tmp_path):
     """The issue's config, on a free port and with its pid file in a
     temporary directory: binds from the file, serves, writes the pid file

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import closed_unanswered, get, line_of, read_response
+from conftest import closed_unanswered, get, line_of, read_response, under_wrapper
 
 WAIT = 30
 
@@ -49,6 +49,7 @@ def test_os_exit_with_two_workers_the_other_serves(start_server):
     assert srv.proc.poll() is None
 
 
+@under_wrapper      # --timeout 2: a worker (re)booting under valgrind takes longer and is killed as stuck
 def test_stuck_worker_others_serve_then_it_is_replaced(start_server):
     """One of two workers spins in the app: the other answers meanwhile;
     after --timeout the spinning one's stack (both frames) is in the log,

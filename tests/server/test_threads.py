@@ -10,7 +10,8 @@ import subprocess
 import threading
 import time
 
-from conftest import APPS, closed_unanswered, get, line_of, read_response, small_window_client, unitcorn_binary
+from conftest import (APPS, closed_unanswered, get, line_of, read_response, small_window_client, under_wrapper,
+                      unitcorn_binary)
 
 WAIT = 30
 
@@ -130,6 +131,7 @@ def test_streamed_body_from_threads(start_server):
     assert all(r.status == 200 and r.body == want for r in rs)
 
 
+@under_wrapper      # --timeout 2: a worker (re)booting under valgrind takes longer and is killed as stuck
 def test_stuck_thread_times_out_with_its_traceback(start_server):
     """A request stuck in the app longer than --timeout: the loop goes on
     beating (the other thread still serves meanwhile), but the worker is
@@ -174,6 +176,7 @@ def wait_status(srv, pred):
             pass
 
 
+@under_wrapper      # --timeout 1: a worker (re)booting under valgrind takes longer and is killed as stuck
 def test_a_slow_reader_is_not_a_stuck_app(start_server):
     """A thread waiting for a client to read its response is not inside the
     app: --timeout leaves the worker alone (--header-timeout is what bounds

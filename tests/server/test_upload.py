@@ -14,7 +14,7 @@ import threading
 
 import pytest
 
-from conftest import read_response
+from conftest import read_response, under_wrapper
 
 THRESHOLD = 64 * 1024
 PIECE = 64 * 1024          # input.c's INPUT_READ_PIECE
@@ -197,6 +197,7 @@ def test_input_kept_past_its_request(upload_server):
 
 # ---- the spool file ----
 
+@under_wrapper      # valgrind keeps deleted files of its own (valgrind_proc_*) open in $TMPDIR
 def test_spool_in_tmpdir(start_server, tmp_path):
     srv = start_server("upload:app", env={"TMPDIR": str(tmp_path)})
     small = post(srv, "/spool", b"s" * THRESHOLD)
@@ -211,6 +212,7 @@ def test_spool_in_tmpdir(start_server, tmp_path):
     assert "memfd" not in srv.output()
 
 
+@under_wrapper      # valgrind keeps deleted files of its own (valgrind_proc_*) open in $TMPDIR
 def test_spool_default_dir_is_var_tmp(start_server):
     env = {"TMPDIR": ""}
     srv = start_server("upload:app", env=env)
@@ -223,6 +225,7 @@ def test_spool_default_dir_is_var_tmp(start_server):
         assert all(l.startswith("/var/tmp/#") for l in big["links"]), big
 
 
+@under_wrapper      # valgrind keeps deleted files of its own (valgrind_proc_*) open in $TMPDIR
 def test_spool_falls_back_to_memfd(start_server, tmp_path):
     missing = tmp_path / "missing"
     srv = start_server("upload:app", env={"TMPDIR": str(missing)})
@@ -309,6 +312,7 @@ if os.environ.get("UNITCORN_TEST_UPLOAD_MIB"):
 RSS_BOUND = 16 * MiB
 
 
+@under_wrapper      # RSS under valgrind is valgrind's; 1 GiB through memcheck takes most of an hour
 @pytest.mark.parametrize("framing", ["length", "chunked"])
 def test_large_upload_memory_flat(start_server, tmp_path, framing):
     """A large upload (sendfile from a sparse file, in a thread): the app

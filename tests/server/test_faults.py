@@ -253,6 +253,7 @@ def test_reload_under_load_no_failed_request(start_server, keep_alive):
     assert srv.proc.poll() is None
 
 
+@under_wrapper      # the stop within WAIT (30 s): workers under valgrind drain and leak-check slower
 @pytest.mark.parametrize("keep_alive", KEEP_ALIVE)
 def test_stop_under_load_no_failed_request(start_server, keep_alive):
     srv = start_server("hello:app", ["-w", "2", "--keep-alive", keep_alive])

@@ -78,6 +78,11 @@ whole file; a UNIT with a '/' is a file of OUT (app@X.service.d/60-sandbox.conf)
 
 Not assertions, settings for the run:
   ## set-env NAME=VALUE                  extra environment for the generator
+                                         (UNITCORN_BINDIR=DIR: unitcorn pinned
+                                         there, so that the output does not
+                                         depend on where the build tree is;
+                                         verify's "not executable" for
+                                         DIR/unitcorn is then expected)
 
 Any other "## " line is an error (a mistyped assertion must not pass
 silently); prose comments in a case use a single "#".
@@ -493,7 +498,7 @@ CHECKS = {
 }
 
 
-def verify_units(run):
+def verify_units(run, pinned_bindir=None):
     """systemd-analyze verify on every unit written; returns problems."""
     problems = []
     for d, dirs, files in os.walk(run.out):
@@ -521,6 +526,12 @@ def verify_units(run):
                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           timeout=RUN_TIMEOUT)
     output = proc.stdout.decode("utf-8", errors="backslashreplace")
+    if pinned_bindir and not os.path.exists(os.path.join(pinned_bindir, "unitcorn")):
+        absent = "Command %s is not executable: No such file or directory" % os.path.join(pinned_bindir, "unitcorn")
+        lines = [l for l in output.splitlines() if not l.endswith(absent)]
+        if len(lines) < len(output.splitlines()) and not lines:
+            output = ""
+            proc.returncode = 0         # that was all it had to say
     if proc.returncode != 0 or output:
         problems.append("systemd-analyze verify %s: exit %d" % (" ".join(units), proc.returncode))
         problems.extend("  " + l for l in output.splitlines())
@@ -588,7 +599,7 @@ def run_case(src, generator, units_dir):
             if err:
                 diag.append("FAILED %s" % a)
                 diag.extend("  " + l for l in err.splitlines())
-        diag.extend(verify_units(run))
+        diag.extend(verify_units(run, dict(settings).get("UNITCORN_BINDIR")))
         if diag:
             if keep:
                 diag.append("case kept in %s" % tmp)

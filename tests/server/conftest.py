@@ -26,6 +26,7 @@ import struct
 import subprocess
 import tempfile
 import threading
+import time
 import uuid
 
 import pytest
@@ -242,6 +243,18 @@ def activation_command(sockets, names=None):
     if names:
         env["LISTEN_FDNAMES"] = ":".join(names)
     return ["/bin/bash", "-c", f'export LISTEN_PID=$$; exec "$0" "$@" {moves}'], env, high
+
+
+def poll_until(what, condition, timeout=30, srv=None):
+    """Bounded polling of a condition (every 10 ms), for what has no event
+    to wait on (a log line, /proc); with srv, a server that exits fails at
+    once, and its output's end goes into the failure."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        detail = "\n" + srv.output()[-3000:] if srv else ""
+        assert srv is None or srv.proc.poll() is None, f"the server exited while waiting: {what}{detail}"
+        assert time.monotonic() < deadline, f"not within {timeout}s: {what}{detail}"
+        time.sleep(0.01)
 
 
 def closed_unanswered(sock):

@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from conftest import get, read_response
+from conftest import get, poll_until, read_response
 
 WAIT = 30
 SPARE = 6              # fds the worker may open past what it has
@@ -52,14 +52,6 @@ def limit_with_spare(pid):
     while limit - sum(1 for fd in fds if fd < limit) < SPARE:
         limit += 1
     return limit
-
-
-def wait_for(cond, srv):
-    """Bounded polling of a condition."""
-    deadline = time.monotonic() + WAIT
-    while not cond():
-        assert time.monotonic() < deadline, srv.output()[-3000:]
-        time.sleep(0.01)
 
 
 def fill(srv):
@@ -121,10 +113,10 @@ def test_fd_exhaustion_backs_off_logs_once_and_recovers(start_server, threads):
         s.close()
     # Once it has closed them all, a new connection is accepted with fds
     # to spare: caught up, it says so (once).
-    wait_for(lambda: len(os.listdir(f"/proc/{pid}/fd")) <= in_use, srv)
+    poll_until("the worker's fds back to the count before", lambda: len(os.listdir(f"/proc/{pid}/fd")) <= in_use, WAIT, srv)
     r = get(srv, "/pid")
     assert r.status == 200 and int(r.body) == pid
-    wait_for(lambda: AGAIN in srv.output(), srv)
+    poll_until(f"{AGAIN!r} in the log", lambda: AGAIN in srv.output(), WAIT, srv)
     out = srv.output()
     assert out.count(BEGIN) == 1 and out.count(AGAIN) == 1, out[-3000:]
     assert re.search(r"Accepting connections again: caught up after \d+ failed attempts? over \d+ ms\.", out)

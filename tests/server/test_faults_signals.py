@@ -12,7 +12,7 @@ import re
 import signal
 import time
 
-from conftest import closed_unanswered, get, read_response
+from conftest import closed_unanswered, get, poll_until, read_response
 from test_faults import Load
 
 WAIT = 30
@@ -57,12 +57,8 @@ def booted(srv):
     return [int(p) for p in re.findall(r"Booting worker with pid: (\d+)", srv.output())]
 
 
-def wait_log(srv, pred):
-    deadline = time.monotonic() + WAIT
-    while not pred(srv.output()):
-        assert time.monotonic() < deadline, srv.output()
-        assert srv.proc.poll() is None, srv.output()
-        time.sleep(0.01)
+def wait_log(srv, what, pred):
+    poll_until(what, lambda: pred(srv.output()), WAIT, srv)
 
 
 def block(srv, gate, sock=None):
@@ -103,8 +99,8 @@ def test_sigkill_mid_request_closes_the_connection_and_the_worker_is_replaced(st
     assert closed_unanswered(conn)          # EOF or a reset, within WAIT (the socket's timeout)
     conn.close()
     other = next(p for p in booted(srv) if p != victim)
-    wait_log(srv, lambda out: f"Worker {victim} was killed by signal Killed, respawning." in out)
-    wait_log(srv, lambda out: len(booted(srv)) == 3)
+    wait_log(srv, "the death logged", lambda out: f"Worker {victim} was killed by signal Killed, respawning." in out)
+    wait_log(srv, "a third worker booted", lambda out: len(booted(srv)) == 3)
     replacement = booted(srv)[-1]
     pids = set()
     for _ in range(10):

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import get, read_response, small_window_client
+from conftest import get, poll_until, read_response, small_window_client
 
 WAIT = 30
 MIB = 1 << 20
@@ -55,15 +55,6 @@ def holds_connection(pid, client):
             if int(fields[2].split(":")[1], 16) == peer:
                 inodes.add(f"socket:[{fields[9]}]")
     return any(link in inodes for link in fd_links(pid).values())
-
-
-def poll_until(what, condition, timeout=WAIT):
-    """Bounded polling of a condition (every 50 ms)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout}s: {what}")
-        select.select([], [], [], 0.05)
 
 
 def wait_log(srv, text):

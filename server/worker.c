@@ -162,6 +162,7 @@ typedef struct Conn {
         bool served;                 /* a request was answered on this connection */
         bool keep;                   /* --threads: the pool thread's answer, keep the connection */
         bool last;                   /* its request was the worker's last (--max-requests) */
+        bool head_grace;             /* this request's head had its one late read (conn_expire()) */
         PoolJob job;
         TimerKind timer;
         TimerQueue *tq;              /* the queue it is in, or NULL */
@@ -412,6 +413,14 @@ static void conn_expire(Worker *w, Conn *c) {
                 timer_set(w, c, c->timer, true);
                 return;         /* epoll reports it next */
         }
+        /* The head's rest may have come while the worker was in the app,
+         * its event still to come: read it before the 408.  Once per
+         * request, so a trickler gains one period at most. */
+        if (c->timer == TIMER_HEAD && !c->head_grace && conn_ready(c)) {
+                c->head_grace = true;
+                timer_set(w, c, TIMER_HEAD, true);
+                return;
+        }
         if (c->timer == TIMER_HEAD || c->timer == TIMER_BODY) {
                 /* nothing of this request was answered: we read only with
                  * no output pending */
@@ -598,6 +607,7 @@ static bool conn_run(Worker *w, Conn *c) {
                                 /* the timer of this request's phase ends here */
                                 timer_stop(c);
                                 c->timer = TIMER_NONE;
+                                c->head_grace = false;
                                 if (w->pool) {
                                         /* before the thread has it */
                                         conn_park(w, c);

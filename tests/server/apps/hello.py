@@ -8,6 +8,7 @@ before the server could)."""
 import json
 import os
 import sys
+import time
 from wsgiref.validate import validator
 
 
@@ -37,6 +38,10 @@ def raw(environ, start_response):
     elif path == "/environ" or environ["QUERY_STRING"] == "dump":
         keys = {k: v for k, v in environ.items() if isinstance(v, str)}
         body = json.dumps(keys).encode()
+    elif path == "/hold":
+        # a slow request: a sync worker's loop waits for it
+        time.sleep(float(environ["QUERY_STRING"]))
+        body = b"held"
     elif path == "/raise":
         raise RuntimeError("the app failed on purpose")
     elif path == "/badheader":

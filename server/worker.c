@@ -603,7 +603,8 @@ static bool conn_run(Worker *w, Conn *c) {
                         }
                         if (r == HTTP_DONE) {
                                 WsgiConn wc = { .fd = c->src.fd, .out = &c->out, .peer = &c->peer,
-                                                .beat = worker_beat, .beat_data = w };
+                                                .beat = worker_beat, .beat_data = w,
+                                                .stopping = &drain_requested };
                                 /* the timer of this request's phase ends here */
                                 timer_stop(c);
                                 c->timer = TIMER_NONE;
@@ -893,7 +894,8 @@ static void *pool_thread_init(void *userdata) {
 
 static void pool_thread_run(PoolJob *job, void *thread) {
         Conn *c = (Conn *) ((char *) job - offsetof(Conn, job));
-        WsgiConn wc = { .fd = c->src.fd, .out = &c->out, .peer = &c->peer };
+        WsgiConn wc = { .fd = c->src.fd, .out = &c->out, .peer = &c->peer,
+                        .stopping = &drain_requested };
         bool keep = wsgi_thread_handle(thread, &c->hp.req, &wc);
         pool_job_idle();
         if (out_flush_blocking(&c->out, c->src.fd, send_timeout_ms) < 0) {

@@ -532,6 +532,9 @@ static void response_send_head(Response *resp, long long known_length) {
                 } else
                         resp->close = true;
         }
+        /* a SIGTERM while the app ran: the drain closes this connection */
+        if (resp->wc->stopping && *resp->wc->stopping)
+                resp->close = true;
         if (resp->close || !req->keep_alive)
                 sb_add(&b, "Connection: close\r\n");
         else if (req->minor == 0)

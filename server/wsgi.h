@@ -21,6 +21,7 @@
  * touched with the GIL held. */
 #pragma once
 
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/socket.h>
 
@@ -37,6 +38,9 @@ typedef struct WsgiConn {
          * waits for the client to read (not time in the app); NULL: none. */
         void (*beat)(void *data);
         void *beat_data;
+        /* Set (by a signal handler) when the worker is to stop: a head
+         * still to send says "Connection: close". NULL: never. */
+        const volatile sig_atomic_t *stopping;
 } WsgiConn;
 
 /* app: borrowed, kept for the worker's life. */

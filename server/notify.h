@@ -1,7 +1,8 @@
 /* notify.h: what the master tells the service manager (sd_notify(3)).
  * A no-op when $NOTIFY_SOCKET is unset.  Only the master sends: workers
  * report to the master, which speaks for the service (MAINPID stays the
- * master).  Failures are logged and ignored: the service goes on. */
+ * master).  Failures are logged and ignored: the service goes on.  Never
+ * blocks for long on a manager that does not read (see notify.c). */
 #pragma once
 
 /* READY=1, with status as STATUS= */

@@ -7,9 +7,10 @@ STATUS= figures, WATCHDOG=1 withheld for a hung worker, RELOADING=1 then
 READY=1, STOPPING=1."""
 import os
 import signal
+import socket
 import time
 
-from conftest import get, read_response
+from conftest import get, poll_until, read_response
 
 WAIT = 30
 
@@ -171,3 +172,52 @@ def test_master_sends_everything_and_keeps_its_pid_across_reload(start_server):
                 assert int(line[len("MAINPID="):]) == master
     booted = [int(line.rsplit(" ", 1)[1]) for line in srv.output().splitlines() if "Booting worker" in line]
     assert len(booted) == 4 and not old & set(booted[2:]), (old, booted)
+
+
+def fill(sock_path):
+    """Fills the receive queue of the datagram socket at sock_path with
+    datagrams of our own until the kernel refuses one more."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+        s.connect(sock_path)
+        s.setblocking(False)
+        n = 0
+        try:
+            while True:
+                s.send(b"X-TEST=filler")
+                n += 1
+        except BlockingIOError:
+            return n
+
+
+def test_a_manager_that_does_not_read_never_holds_the_master(start_server, tmp_path):
+    """$NOTIFY_SOCKET's queue full (a manager that does not read): the
+    master drops READY=1 after a bounded wait, says so once, serves, sends
+    STATUS= again once there is room, and a SIGTERM with the queue full
+    still stops it (exit 0).  A blocking send would hold the master, its
+    signals blocked, for good."""
+    path = str(tmp_path / "notify")
+    manager = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    manager.bind(path)
+    assert fill(path) > 0
+    srv = start_server("hello:app", env={"NOTIFY_SOCKET": path}, wait=False)
+    assert get(srv).status == 200
+    warning = "does not read $NOTIFY_SOCKET (its queue is full): READY=1 dropped"
+    poll_until("the dropped READY=1 logged", lambda: warning in srv.output(), srv=srv)
+
+    manager.setblocking(False)
+    while True:                               # the manager reads again
+        try:
+            assert manager.recv(4096) == b"X-TEST=filler"
+        except BlockingIOError:
+            break
+    assert get(srv).status == 200
+    manager.settimeout(WAIT)
+    while "STATUS=1 worker, 2 requests served, 0 in flight" not in lines(manager.recv(4096).decode()):
+        pass
+    poll_until("the recovery logged", lambda: "reads $NOTIFY_SOCKET again" in srv.output(), srv=srv)
+
+    assert fill(path) > 0
+    srv.proc.send_signal(signal.SIGTERM)
+    assert srv.proc.wait(timeout=WAIT) == 0
+    assert srv.output().count("does not read $NOTIFY_SOCKET") == 2, srv.output()
+    manager.close()

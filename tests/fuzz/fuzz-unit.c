@@ -15,8 +15,9 @@
  * model's values: ExecStart= once, giving argv word for word (no lone '%'
  * specifier, '$' variable or ';' separator; argv[0] absolute, so no
  * '-@:+!' prefix), WorkingDirectory=, User=, the Environment= assignments
- * in order, the append: paths, SourcePath=; and a socket drop-in's
- * ListenStream= lines are the model's addresses. */
+ * in order, the append: paths, SourcePath=; a socket drop-in's
+ * ListenStream= lines are the model's addresses; and a sandbox drop-in's
+ * ReadWritePaths= are the program's directories. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -249,6 +250,34 @@ static void check_socket(const char *rel, const UnitFile *u, const Process *p) {
         check_strv(rel, "ListenStream=", got, p->gun->listen);
 }
 
+/* The sandbox's ReadWritePaths=: the words of every line, in order, are
+ * the program's absolute directory= and gunicorn --chdir (once if the
+ * same), then "/tmp /var/tmp" exactly when PrivateTmp=no keeps them
+ * shared. */
+static void check_sandbox(const char *rel, const UnitFile *u, const Process *p) {
+        _cleanup_strv_free_ char **lines = values(u, "Service", "ReadWritePaths");
+        _cleanup_strv_free_ char **got = NULL, **want = NULL, **private_tmp = values(u, "Service", "PrivateTmp");
+        char *error = NULL;
+        for (size_t i = 0; lines && lines[i]; i++) {
+                _cleanup_strv_free_ char **words = NULL;
+                if (unit_split_words(lines[i], &words, NULL, &error) < 0)
+                        report_fail("%s: ReadWritePaths=: %s", rel, error);
+                for (size_t j = 0; words[j]; j++)
+                        got = strv_push(got, unspec(rel, words[j]));
+        }
+        const char *dirs[] = { p->directory, p->gun ? p->gun->chdir : NULL };
+        for (size_t i = 0; i < 2; i++)
+                if (dirs[i] && dirs[i][0] == '/' && (i == 0 || !dirs[0] || !streq(dirs[0], dirs[i])))
+                        want = strv_push(want, xstrdup(dirs[i]));
+        if (strv_length(private_tmp) != 1)
+                report_fail("%s: %zu PrivateTmp= lines", rel, strv_length(private_tmp));
+        if (streq(private_tmp[0], "no")) {
+                want = strv_push(want, xstrdup("/tmp"));
+                want = strv_push(want, xstrdup("/var/tmp"));
+        }
+        check_strv(rel, "ReadWritePaths=", got, want);
+}
+
 static const Written *find(const Written *w, size_t n, const char *rel) {
         for (size_t i = 0; i < n; i++)
                 if (streq(w[i].rel, rel))
@@ -302,6 +331,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 const Written *sock = find(w, n, srel);
                 if (sock)
                         check_socket(srel, &units[sock - w], p);
+                _cleanup_free_ char *sbrel = xstrjoin("app@", e, ".service.d/60-sandbox.conf", NULL);
+                const Written *sandbox = find(w, n, sbrel);
+                if (sandbox)
+                        check_sandbox(sbrel, &units[sandbox - w], p);
         }
 
         for (size_t i = 0; i < n; i++) {

@@ -204,6 +204,13 @@ class Load:
             assert self.lock.wait_for(lambda: self.failures or self.ok >= target, timeout=WAIT), \
                 f"only {self.ok} of {target} answers"
 
+    def sigterm(self):
+        """SIGTERM to the server under load, marked; it must exit 0."""
+        self.stopping = True
+        self.mark = time.monotonic()
+        self.srv.proc.send_signal(signal.SIGTERM)
+        assert self.srv.proc.wait(timeout=WAIT) == 0
+
     def finish(self):
         self.done.set()
         for t in self.threads:
@@ -260,10 +267,7 @@ def test_stop_under_load_no_failed_request(start_server, keep_alive):
     load = Load(srv)
     try:
         load.wait_ok(200)
-        load.stopping = True
-        load.mark = time.monotonic()
-        srv.proc.send_signal(signal.SIGTERM)
-        assert srv.proc.wait(timeout=WAIT) == 0
+        load.sigterm()
     finally:
         load.finish()
     assert not load.failures, (load.failures[:10], load.ok, load.retried)

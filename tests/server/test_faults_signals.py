@@ -220,10 +220,7 @@ def test_sigterm_right_after_sighup_under_load(start_server):
         load.wait_ok(200)
         srv.proc.send_signal(signal.SIGHUP)
         srv.notify.wait_for("RELOADING=1")
-        load.stopping = True
-        load.mark = time.monotonic()
-        srv.proc.send_signal(signal.SIGTERM)
-        assert srv.proc.wait(timeout=WAIT) == 0
+        load.sigterm()
     finally:
         load.finish()
     assert not load.failures, (load.failures[:10], load.ok, load.retried)

@@ -325,8 +325,9 @@ static void update_status(Master *m) {
                  (unsigned long long) served, served == 1 ? "" : "s", in_flight);
         if (streq(buf, m->status))
                 return;
-        memcpy(m->status, buf, sizeof buf);
-        notify_status(buf);
+        /* one not sent (the manager not reading) goes again next tick */
+        if (notify_status(buf))
+                memcpy(m->status, buf, sizeof buf);
 }
 
 static int on_tick(sd_event_source *src, uint64_t usec, void *userdata) {

@@ -63,8 +63,8 @@ static int notify_send(const char *msg, int wait_ms) {
         }
 }
 
-static void notify(int wait_ms, const char *what, const char *fmt, ...) _printf_(3, 4);
-static void notify(int wait_ms, const char *what, const char *fmt, ...) {
+static int notify(int wait_ms, const char *what, const char *fmt, ...) _printf_(3, 4);
+static int notify(int wait_ms, const char *what, const char *fmt, ...) {
         char msg[1024];
         va_list ap;
         va_start(ap, fmt);
@@ -82,6 +82,7 @@ static void notify(int wait_ms, const char *what, const char *fmt, ...) {
                 log_info("The service manager reads $NOTIFY_SOCKET again.");
                 lagging = false;
         }
+        return r;
 }
 
 void notify_ready(const char *status) {
@@ -103,6 +104,6 @@ void notify_watchdog(void) {
         notify(0, "WATCHDOG=1", "WATCHDOG=1");
 }
 
-void notify_status(const char *status) {
-        notify(0, "STATUS=", "STATUS=%s", status);
+bool notify_status(const char *status) {
+        return notify(0, "STATUS=", "STATUS=%s", status) != -EAGAIN;
 }

@@ -5,6 +5,8 @@
  * blocks for long on a manager that does not read (see notify.c). */
 #pragma once
 
+#include <stdbool.h>
+
 /* READY=1, with status as STATUS= */
 void notify_ready(const char *status);
 /* RELOADING=1 with MONOTONIC_USEC= (systemd 253's Type=notify-reload wants
@@ -12,4 +14,5 @@ void notify_ready(const char *status);
 void notify_reloading(void);
 void notify_stopping(void);
 void notify_watchdog(void);
-void notify_status(const char *status);
+/* false: the manager's queue was full, not sent: send it again later */
+bool notify_status(const char *status);

@@ -932,8 +932,10 @@ int worker_run(const Config *c, const Listeners *ls, int kick_fd, int notify_fd,
                 .stats = stats,
                 .beat_ms = beat_ms,
                 .threads = c->threads,
-                .rbuf = xmalloc(READ_BUFFER_SIZE),
         };
+        /* freed on every return, the early ones (boot errors) too */
+        _cleanup_free_ char *rbuf = w.rbuf = xmalloc(READ_BUFFER_SIZE);
+        _cleanup_free_ Source *listeners = w.listeners = xmalloc(ls->n * sizeof *w.listeners);
         PyThreadState *main_ts = NULL;
         pid_t master = getppid();
 
@@ -970,7 +972,6 @@ int worker_run(const Config *c, const Listeners *ls, int kick_fd, int notify_fd,
                 log_error_errno(errno, "Failed to watch the wake-up fd: %s", STRERROR(errno));
                 return WORKER_EXIT_BOOT_ERROR;
         }
-        w.listeners = xmalloc(ls->n * sizeof *w.listeners);
         w.n_listeners = ls->n;
         for (size_t i = 0; i < ls->n; i++) {
                 w.listeners[i] = (Source) { .kind = SOURCE_LISTENER, .fd = ls->items[i].fd };
@@ -1075,8 +1076,6 @@ int worker_run(const Config *c, const Listeners *ls, int kick_fd, int notify_fd,
         }
         while (w.conns)
                 conn_free(&w, w.conns);
-        free(w.listeners);
-        free(w.rbuf);
         close(w.epoll_fd);
         hooks_worker_exit();
         wsgi_done();

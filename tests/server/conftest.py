@@ -65,9 +65,13 @@ def wrapped(cmd, environ):
     if not WRAPPER:
         return cmd
     test = os.environ.get("PYTEST_CURRENT_TEST", "unknown").rsplit(" ", 1)[0]
-    environ["UNITCORN_TEST_ID"] = re.sub(r"[^A-Za-z0-9_.-]+", "_", test.split("/")[-1])
+    test_id = re.sub(r"[^A-Za-z0-9_.-]+", "_", test.split("/")[-1])
+    environ["UNITCORN_TEST_ID"] = test_id
+    # also written into the wrapper's words: a launcher that passes no
+    # environment (systemd-socket-activate) must not lose it
+    wrapper = [w.replace("%q{UNITCORN_TEST_ID}", test_id) for w in WRAPPER]
     i = cmd.index(unitcorn_binary())
-    return [*cmd[:i], *WRAPPER, cmd[i], "--timeout", "600", *cmd[i + 1:]]
+    return [*cmd[:i], *wrapper, cmd[i], "--timeout", "600", *cmd[i + 1:]]
 
 
 class Notify:

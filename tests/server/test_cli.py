@@ -278,8 +278,8 @@ def test_unix_socket_peer_is_trusted(start_server, tmp_path):
     """As gunicorn: a peer that is not an IP address (a local front end on
     a UNIX socket) may set the scheme whatever the list says."""
     path = str(tmp_path / "s.sock")
-    s = start_server("hello:app", args=("-b", f"unix:{path}", "--forwarded-allow-ips", "192.0.2.1"),
-                     activate=False)
+    start_server("hello:app", args=("-b", f"unix:{path}", "--forwarded-allow-ips", "192.0.2.1"),
+                 activate=False)
     with socket.socket(socket.AF_UNIX) as c:
         c.connect(path)
         c.sendall(b"GET /environ HTTP/1.1\r\nHost: x\r\nX-Forwarded-Proto: https\r\nConnection: close\r\n\r\n")

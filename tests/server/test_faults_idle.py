@@ -6,7 +6,6 @@ amount per connection.  tests/bench/idle-conns measures the same at
 several counts and reports the per-connection cost."""
 import os
 import resource
-import socket
 
 import pytest
 

@@ -12,7 +12,7 @@ import re
 import signal
 import time
 
-from conftest import closed_unanswered, get, poll_until, read_response
+from conftest import closed_unanswered, get, poll_until, read_response, under_wrapper
 from test_faults import Load
 
 WAIT = 30
@@ -210,6 +210,7 @@ def test_sigterm_while_the_old_workers_drain(start_server, tmp_path):
     assert "killing" not in out and "did not stop in time" not in out and "respawning" not in out, out
 
 
+@under_wrapper      # the stop within WAIT (30 s): workers under valgrind drain and leak-check slower
 def test_sigterm_right_after_sighup_under_load(start_server):
     """Clients looping on keep-alive connections; SIGHUP, and SIGTERM as
     soon as RELOADING=1 is out: test_faults.Load's rules (no request sent

@@ -3,10 +3,9 @@
 import os
 import signal
 import socket
-import subprocess
 import tempfile
 
-from conftest import APPS, Server, get, read_response, unitcorn_binary
+from conftest import get, read_response
 
 
 def test_ready_after_import(start_server, tmp_path):

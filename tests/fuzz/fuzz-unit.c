@@ -163,6 +163,21 @@ static char *unspec(const char *rel, const char *s) {
         return r;
 }
 
+/* The words of every [Service] key= line, in order, unquoted and with
+ * their specifiers resolved (Environment=, ReadWritePaths=). */
+static char **words_of(const char *rel, const UnitFile *u, const char *key) {
+        _cleanup_strv_free_ char **lines = values(u, "Service", key);
+        char **all = NULL, *error = NULL;
+        for (size_t i = 0; lines && lines[i]; i++) {
+                _cleanup_strv_free_ char **words = NULL;
+                if (unit_split_words(lines[i], &words, NULL, &error) < 0)
+                        report_fail("%s: %s=: %s", rel, key, error);
+                for (size_t j = 0; words[j]; j++)
+                        all = strv_push(all, unspec(rel, words[j]));
+        }
+        return all;
+}
+
 /* A single-valued path-like setting: present iff want, reading back as want. */
 static void check_single(const char *rel, const UnitFile *u, const char *section, const char *key,
                          const char *want) {
@@ -206,15 +221,7 @@ static void check_service(const char *rel, const UnitFile *u, const Process *p) 
         check_single(rel, u, "Service", "User", p->user);
 
         /* Environment=: the words of every line, in order */
-        _cleanup_strv_free_ char **env_lines = values(u, "Service", "Environment");
-        _cleanup_strv_free_ char **env = NULL, **want_env = NULL;
-        for (size_t i = 0; env_lines && env_lines[i]; i++) {
-                _cleanup_strv_free_ char **words = NULL;
-                if (unit_split_words(env_lines[i], &words, NULL, &error) < 0)
-                        report_fail("%s: Environment=: %s", rel, error);
-                for (size_t j = 0; words[j]; j++)
-                        env = strv_push(env, unspec(rel, words[j]));
-        }
+        _cleanup_strv_free_ char **env = words_of(rel, u, "Environment"), **want_env = NULL;
         want_env = strv_push(want_env, xstrdup("SUPERVISOR_ENABLED=1"));
         want_env = strv_push(want_env, xstrjoin("SUPERVISOR_PROCESS_NAME=", p->name, NULL));
         want_env = strv_push(want_env, xstrjoin("SUPERVISOR_GROUP_NAME=", p->group, NULL));
@@ -255,16 +262,8 @@ static void check_socket(const char *rel, const UnitFile *u, const Process *p) {
  * same), then "/tmp /var/tmp" exactly when PrivateTmp=no keeps them
  * shared. */
 static void check_sandbox(const char *rel, const UnitFile *u, const Process *p) {
-        _cleanup_strv_free_ char **lines = values(u, "Service", "ReadWritePaths");
-        _cleanup_strv_free_ char **got = NULL, **want = NULL, **private_tmp = values(u, "Service", "PrivateTmp");
-        char *error = NULL;
-        for (size_t i = 0; lines && lines[i]; i++) {
-                _cleanup_strv_free_ char **words = NULL;
-                if (unit_split_words(lines[i], &words, NULL, &error) < 0)
-                        report_fail("%s: ReadWritePaths=: %s", rel, error);
-                for (size_t j = 0; words[j]; j++)
-                        got = strv_push(got, unspec(rel, words[j]));
-        }
+        _cleanup_strv_free_ char **got = words_of(rel, u, "ReadWritePaths"), **want = NULL;
+        _cleanup_strv_free_ char **private_tmp = values(u, "Service", "PrivateTmp");
         const char *dirs[] = { p->directory, p->gun ? p->gun->chdir : NULL };
         for (size_t i = 0; i < 2; i++)
                 if (dirs[i] && dirs[i][0] == '/' && (i == 0 || !dirs[0] || !streq(dirs[0], dirs[i])))

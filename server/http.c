@@ -338,6 +338,12 @@ static int on_headers_complete(llhttp_t *p) {
          * fields are for the environ, two would be a value of neither. */
         if (hp->n_content_type > 1)
                 return fail(hp, 400);
+        /* RFC 9110 §9.3.6: a CONNECT request has no content; llhttp takes
+         * what follows its head for the tunnel, never for a body, so the
+         * app would see a Content-Length whose bytes it never gets. */
+        if (r->method == HTTP_CONNECT &&
+            (hp->has_te || ((p->flags & F_CONTENT_LENGTH) && p->content_length > 0)))
+                return fail(hp, 400);
         /* RFC 9110 §10.1.1: an HTTP/1.0 client knows no 100 Continue */
         if (r->minor == 0)
                 r->expect_continue = false;

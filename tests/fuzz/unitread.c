@@ -150,31 +150,20 @@ int unit_split_words(const char *value, char ***ret, char **ret_quoted, char **r
                 bool was_quoted = false;
                 while (*p) {
                         char c = *p;
-                        if (quote) {
-                                if (c == quote) {
-                                        quote = 0;
-                                        p++;
-                                } else if (c == '\\') {
-                                        size_t n = cunescape_one(p + 1, &w);
-                                        if (n == 0)
-                                                return fail(ret_error, xasprintf("bad escape in '%s'", value));
-                                        p += 1 + n;
-                                } else {
-                                        sb_addc(&w, c);
-                                        p++;
-                                }
-                        } else if (c == '"' || c == '\'') {
+                        if (quote && c == quote) {
+                                quote = 0;
+                                p++;
+                        } else if (!quote && (c == '"' || c == '\'')) {
                                 quote = c;
                                 was_quoted = true;
                                 p++;
-                        } else if (is_ws(c))
+                        } else if (!quote && is_ws(c))
                                 break;
-                        else if (c == '\\') {
-                                if (p[1] == ';') {
-                                        sb_add(&w, "\\;");
-                                        p += 2;
-                                        continue;
-                                }
+                        else if (!quote && c == '\\' && p[1] == ';') {
+                                sb_add(&w, "\\;");
+                                p += 2;
+                        } else if (c == '\\') {
+                                /* the same C escapes inside quotes and out */
                                 size_t n = cunescape_one(p + 1, &w);
                                 if (n == 0)
                                         return fail(ret_error, xasprintf("bad escape in '%s'", value));

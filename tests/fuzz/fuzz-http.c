@@ -434,37 +434,24 @@ static void compare(const Delivery *a, const Delivery *b, const char *how) {
 }
 
 static void make_peer(uint8_t kind, Peer *p) {
-        *p = (Peer) {0};
-        switch (kind & 3) {
-        case 0: {
+        /* trusted: in the list forwarded_init() got (LLVMFuzzerInitialize),
+         * or a UNIX peer, a local front end (as gunicorn) */
+        static const struct { int family; uint16_t port; const char *text; bool trusted; } peers[] = {
+                { AF_INET, 40000, "127.0.0.1", true },
+                { AF_INET, 40001, "192.0.2.7", false },
+                { AF_INET6, 40002, "2001:db8::1", false },
+                { AF_UNIX, 0, "", true },
+        };
+        *p = (Peer) { .text = peers[kind & 3].text, .trusted = peers[kind & 3].trusted };
+        p->addr.ss_family = peers[kind & 3].family;
+        if (p->addr.ss_family == AF_INET) {
                 struct sockaddr_in *in = (struct sockaddr_in *) &p->addr;
-                in->sin_family = AF_INET;
-                in->sin_port = htons(40000);
-                inet_pton(AF_INET, "127.0.0.1", &in->sin_addr);
-                p->text = "127.0.0.1";
-                p->trusted = true;
-                break;
-        }
-        case 1: {
-                struct sockaddr_in *in = (struct sockaddr_in *) &p->addr;
-                in->sin_family = AF_INET;
-                in->sin_port = htons(40001);
-                inet_pton(AF_INET, "192.0.2.7", &in->sin_addr);
-                p->text = "192.0.2.7";
-                break;
-        }
-        case 2: {
+                in->sin_port = htons(peers[kind & 3].port);
+                inet_pton(AF_INET, p->text, &in->sin_addr);
+        } else if (p->addr.ss_family == AF_INET6) {
                 struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) &p->addr;
-                in6->sin6_family = AF_INET6;
-                in6->sin6_port = htons(40002);
-                inet_pton(AF_INET6, "2001:db8::1", &in6->sin6_addr);
-                p->text = "2001:db8::1";
-                break;
-        }
-        default:
-                p->addr.ss_family = AF_UNIX;
-                p->text = "";
-                p->trusted = true;      /* a local front end, as gunicorn */
+                in6->sin6_port = htons(peers[kind & 3].port);
+                inet_pton(AF_INET6, p->text, &in6->sin6_addr);
         }
 }
 

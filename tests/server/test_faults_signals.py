@@ -10,7 +10,6 @@ import errno
 import os
 import re
 import signal
-import time
 
 from conftest import closed_unanswered, get, poll_until, read_response, under_wrapper
 from test_faults import Load
@@ -29,17 +28,15 @@ class Gate:
     def wait_reader(self, srv):
         """Returns once the other side opened it (bounded: a failed server
         must not hang the test); then pid is the process that did."""
-        deadline = time.monotonic() + WAIT
-        while True:
+        def opened():
             try:
                 self.fd = os.open(self.path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-                break
+                return True
             except OSError as e:
-                if e.errno != errno.ENXIO:
+                if e.errno != errno.ENXIO:      # ENXIO: no reader yet
                     raise
-            assert time.monotonic() < deadline, f"nobody opened {self.path}:\n{srv.output()}"
-            assert srv.proc.poll() is None, srv.output()
-            time.sleep(0.01)
+                return False
+        poll_until(f"a reader of {self.path}", opened, timeout=WAIT, srv=srv)
         return self
 
     @property

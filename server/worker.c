@@ -439,6 +439,13 @@ static void conn_expire(Worker *w, Conn *c) {
 
 static void worker_stop_accepting(Worker *w, bool process);
 
+/* A listener (or the kick fd) in or out of the epoll set: -errno. */
+static int watch_listener(Worker *w, Source *src, bool add) {
+        /* EPOLLEXCLUSIVE: one worker wakes per new connection, not all. */
+        struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = src };
+        return epoll_ctl(w->epoll_fd, add ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, src->fd, &ev) < 0 ? -errno : 0;
+}
+
 /* The listeners are in the epoll set exactly while the worker accepts, has
  * a thread free (--threads) and is not backing off from a failed accept4(). */
 static void worker_sync_listeners(Worker *w) {
@@ -448,13 +455,10 @@ static void worker_sync_listeners(Worker *w) {
         w->listening = want;
         for (size_t i = 0; i <= w->n_listeners; i++) {
                 Source *src = i < w->n_listeners ? &w->listeners[i] : &w->kick;
-                if (src->fd < 0)
-                        continue;
-                /* EPOLLEXCLUSIVE: one worker wakes per new connection, not all. */
-                struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = src };
-                if (epoll_ctl(w->epoll_fd, want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, src->fd, &ev) < 0)
-                        log_warning_errno(errno, "Failed to %s listening: %s, ignoring.",
-                                          want ? "resume" : "pause", STRERROR(errno));
+                int r = src->fd >= 0 ? watch_listener(w, src, want) : 0;
+                if (r < 0)
+                        log_warning_errno(r, "Failed to %s listening: %s, ignoring.",
+                                          want ? "resume" : "pause", STRERROR(r));
         }
 }
 
@@ -975,17 +979,16 @@ int worker_run(const Config *c, const Listeners *ls, int kick_fd, int notify_fd,
         w.n_listeners = ls->n;
         for (size_t i = 0; i < ls->n; i++) {
                 w.listeners[i] = (Source) { .kind = SOURCE_LISTENER, .fd = ls->items[i].fd };
-                /* EPOLLEXCLUSIVE: one worker wakes per new connection, not all. */
-                ev = (struct epoll_event) { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = &w.listeners[i] };
-                if (epoll_ctl(w.epoll_fd, EPOLL_CTL_ADD, ls->items[i].fd, &ev) < 0) {
-                        log_error_errno(errno, "Failed to watch listener '%s': %s", ls->items[i].name, STRERROR(errno));
+                r = watch_listener(&w, &w.listeners[i], true);
+                if (r < 0) {
+                        log_error_errno(r, "Failed to watch listener '%s': %s", ls->items[i].name, STRERROR(r));
                         return WORKER_EXIT_BOOT_ERROR;
                 }
         }
         w.kick = (Source) { .kind = SOURCE_KICK, .fd = kick_fd };
-        ev = (struct epoll_event) { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = &w.kick };
-        if (kick_fd >= 0 && epoll_ctl(w.epoll_fd, EPOLL_CTL_ADD, kick_fd, &ev) < 0) {
-                log_error_errno(errno, "Failed to watch the workers' kick fd: %s", STRERROR(errno));
+        r = kick_fd >= 0 ? watch_listener(&w, &w.kick, true) : 0;
+        if (r < 0) {
+                log_error_errno(r, "Failed to watch the workers' kick fd: %s", STRERROR(r));
                 return WORKER_EXIT_BOOT_ERROR;
         }
 
